@@ -1,0 +1,110 @@
+// crypto.h: the two crypto suites of Hearth, through OpenSSL 3 EVP.
+//
+//   suite            hash     signature
+//   ed25519-sha256   SHA-256  Ed25519 (pure, RFC 8032)
+//   sm2-sm3          SM3      SM2 with SM3, user id "1234567812345678" set explicitly (GM/T 0009)
+//
+// Domain separation: every signature covers
+//   u8 len(context) ‖ context ‖ u8 len(chain_id) ‖ chain_id ‖ message
+// (SigningBytes below), so a signature made for one context or chain never verifies in
+// another. Context strings look like "hearth/attestation/v1".
+//
+// Thread-safety: all functions and const methods may be called from any thread; message
+// digests are fetched once per process and shared read-only.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "hearth/base/bytes.h"
+#include "hearth/base/status.h"
+
+namespace hearth {
+
+enum class Suite : uint8_t {
+  kEd25519Sha256 = 1,
+  kSm2Sm3 = 2,
+};
+
+std::string_view SuiteName(Suite suite);          // "ed25519-sha256" / "sm2-sm3"
+Result<Suite> ParseSuite(std::string_view name);  // inverse of SuiteName
+// Suite from its wire byte; InvalidArgument for an unknown value.
+Result<Suite> SuiteFromByte(uint8_t b);
+
+// The SM2 user id (GM/T 0009 default), set explicitly on every SM2 sign and verify.
+inline constexpr std::string_view kSm2UserId = "1234567812345678";
+// Maximum lengths accepted for a context string and a chain id.
+inline constexpr size_t kContextBytesMax = 64;
+inline constexpr size_t kChainIdBytesMax = 64;
+// Maximum encoded signature length of any suite (SM2 DER is at most 72 bytes).
+inline constexpr size_t kSignatureBytesMax = 80;
+// Maximum raw public key length of any suite (SM2 uncompressed point is 65 bytes).
+inline constexpr size_t kPublicKeyBytesMax = 65;
+
+// The suite hash (SHA-256 or SM3) of `data`.
+Hash32 SuiteHash(Suite suite, ByteView data);
+// The suite hash of the concatenation of `parts`, without copying them.
+Hash32 SuiteHashParts(Suite suite, std::initializer_list<ByteView> parts);
+// HMAC with the suite hash.
+Hash32 SuiteHmac(Suite suite, ByteView key, ByteView data);
+
+// Bytes a signature covers. REQUIRES: context and chain_id no longer than their maxima.
+Bytes SigningBytes(std::string_view context, std::string_view chain_id, ByteView message);
+
+// A public key of one suite, held as its raw encoding:
+//  - ed25519-sha256: the 32-byte RFC 8032 public key;
+//  - sm2-sm3: the 65-byte uncompressed SM2 point 0x04 ‖ X ‖ Y.
+class PublicKey {
+ public:
+  // Validates length and, for SM2, that the point is on the curve.
+  static Result<PublicKey> FromRaw(Suite suite, ByteView raw);
+  static Result<PublicKey> FromPem(Suite suite, std::string_view pem);
+
+  Suite suite() const { return suite_; }
+  const Bytes& raw() const { return raw_; }
+  Result<std::string> ToPem() const;
+  // The key id: suite hash of the raw key.
+  Hash32 Id() const;
+
+  // OK, or VerifyFailed (wrong signature / tampered bytes / other context), or
+  // InvalidArgument for a malformed signature.
+  Status Verify(std::string_view context, std::string_view chain_id, ByteView message,
+                ByteView signature) const;
+
+  friend bool operator==(const PublicKey& a, const PublicKey& b) {
+    return a.suite_ == b.suite_ && a.raw_ == b.raw_;
+  }
+
+ private:
+  struct Impl;
+  Suite suite_ = Suite::kEd25519Sha256;
+  Bytes raw_;
+  std::shared_ptr<const Impl> impl_;  // parsed EVP_PKEY, shared read-only
+};
+
+class PrivateKey {
+ public:
+  static Result<PrivateKey> Generate(Suite suite);
+  // PKCS#8 PEM, unencrypted; the suite must match the key type.
+  static Result<PrivateKey> FromPem(Suite suite, std::string_view pem);
+  static Result<PrivateKey> LoadPemFile(Suite suite, const std::string& path);
+  // Ed25519 only: the key from its 32-byte RFC 8032 seed (used by test vectors).
+  static Result<PrivateKey> Ed25519FromSeed(ByteView seed32);
+
+  Suite suite() const { return suite_; }
+  const PublicKey& public_key() const { return public_; }
+  Result<std::string> ToPem() const;
+  // Writes the PEM with mode 0600 (created so; never world-readable even briefly).
+  Status SavePemFile(const std::string& path) const;
+
+  Result<Bytes> Sign(std::string_view context, std::string_view chain_id, ByteView message) const;
+
+ private:
+  struct Impl;
+  Suite suite_ = Suite::kEd25519Sha256;
+  PublicKey public_;
+  std::shared_ptr<const Impl> impl_;
+};
+
+}  // namespace hearth

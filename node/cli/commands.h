@@ -1,0 +1,29 @@
+// commands.h: how subcommands of `hearth` register. Each *_cmd.cc defines one Register*
+// function, listed in RegisterAll (commands.cc) — the only shared edit point.
+//
+// Exit codes of every subcommand: 0 success (or "ok" for verifications), 1 a verification
+// that failed (with the reason on stderr), 2 malformed input (with what and where).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace hearth::cli {
+
+class CommandRegistry {
+ public:
+  void set_exit_code(int code) { exit_code_ = code; }
+  int exit_code() const { return exit_code_; }
+
+ private:
+  int exit_code_ = 0;
+};
+
+void RegisterLogCommands(CLI::App& app, CommandRegistry& registry);  // log_cmd.cc
+void RegisterIdCommands(CLI::App& app, CommandRegistry& registry);   // id_cmd.cc
+
+inline void RegisterAll(CLI::App& app, CommandRegistry& registry) {
+  RegisterLogCommands(app, registry);
+  RegisterIdCommands(app, registry);
+}
+
+}  // namespace hearth::cli

@@ -1,0 +1,10 @@
+#include "commands.h"
+
+namespace hearth::cli {
+
+void RegisterLogCommands(CLI::App& app, CommandRegistry& registry) {
+  (void)app;
+  (void)registry;
+}
+
+}  // namespace hearth::cli
