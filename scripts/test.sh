@@ -16,7 +16,9 @@ jobs=$(nproc 2>/dev/null || echo 2)
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
 if [ "${CI:-}" = "true" ]; then export HEARTH_REQUIRE_TOOLS=1; fi
-export CCACHE_DIR=${CCACHE_DIR:-$root/.ccache}
+# ccache (when installed) keeps its default cache in the home directory, so repeated runs on
+# one machine, clean clones included, reuse earlier compilations (paths made relative).
+export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
 
 stage() { echo; echo "=== $* ($(date +%H:%M:%S))"; }
 
