@@ -75,6 +75,7 @@ class PublicKey {
   friend bool operator==(const PublicKey& a, const PublicKey& b) {
     return a.suite_ == b.suite_ && a.raw_ == b.raw_;
   }
+  friend Status TEST_VerifyRaw(const PublicKey& key, ByteView message, ByteView signature);
 
  private:
   struct Impl;
@@ -96,15 +97,24 @@ class PrivateKey {
   const PublicKey& public_key() const { return public_; }
   Result<std::string> ToPem() const;
   // Writes the PEM with mode 0600 (created so; never world-readable even briefly).
+  // Never overwrites: AlreadyExists when `path` exists (losing a key is not undoable).
   Status SavePemFile(const std::string& path) const;
 
   Result<Bytes> Sign(std::string_view context, std::string_view chain_id, ByteView message) const;
+  friend Result<Bytes> TEST_SignRaw(const PrivateKey& key, ByteView message);
 
  private:
   struct Impl;
+  // Builds the key (and its public half) from a parsed Impl of `suite`.
+  static Result<PrivateKey> FromImpl(Suite suite, std::shared_ptr<const Impl> impl);
   Suite suite_ = Suite::kEd25519Sha256;
   PublicKey public_;
   std::shared_ptr<const Impl> impl_;
 };
+
+// Test hooks for published vectors (RFC 8032): sign / verify `message` exactly as given,
+// WITHOUT SigningBytes. Such signatures are not domain-separated: never use outside tests.
+Result<Bytes> TEST_SignRaw(const PrivateKey& key, ByteView message);
+Status TEST_VerifyRaw(const PublicKey& key, ByteView message, ByteView signature);
 
 }  // namespace hearth
