@@ -1,0 +1,193 @@
+// BlockStore: reads of blocks, transactions, roots and proofs (contract in store.h).
+#include "hearth/ledger/store.h"
+#include "store_internal.h"
+
+namespace hearth {
+
+using store_internal::ShortHex;
+using store_internal::StoredValueError;
+
+namespace {
+std::string BlockName(uint64_t height) { return "block " + std::to_string(height); }
+}  // namespace
+
+Status BlockStore::CheckHeight(uint64_t height) const {
+  const uint64_t head_height = head().height;
+  if (height == 0 || height > head_height) {
+    return Status::NotFound(BlockName(height) + ": not committed (head is at height " +
+                            std::to_string(head_height) + ")");
+  }
+  return Status::Ok();
+}
+
+Result<BlockHeader> BlockStore::ReadHeader(uint64_t height) const {
+  const std::string what = BlockName(height) + ": stored header";
+  std::string value;
+  Status s = db_->Get(HeaderKey(height), &value);
+  if (!s.ok()) return StoredValueError(s, what);
+  auto header = DecodeBlockHeader(AsBytes(value));
+  if (!header.ok()) return StoredValueError(header.status(), what);
+  if (header->height != height || header->suite != suite_ || header->chain_id != chain_id_) {
+    return Status::Corruption(what + ": holds height " + std::to_string(header->height) +
+                              " of chain '" + header->chain_id + "'");
+  }
+  return header;
+}
+
+Result<std::vector<Transaction>> BlockStore::ReadTxs(uint64_t height, uint32_t tx_count) const {
+  std::vector<Transaction> txs;
+  txs.reserve(tx_count);
+  Status bad;
+  const std::string begin = TxKey(height, 0);
+  const std::string end = store_internal::HeightKey(store_internal::kTxPrefix, height + 1);
+  const Db::ScanFn visit = [&](std::string_view key, std::string_view value) {
+    const std::string what = BlockName(height) + ": stored transaction " + std::to_string(txs.size());
+    if (key.size() != store_internal::kTxKeyBytes || store_internal::TxKeyPosition(key) != txs.size()) {
+      bad = Status::Corruption(what + ": missing (found another key)");
+      return false;
+    }
+    auto tx = Transaction::Decode(AsBytes(value));
+    if (!tx.ok()) {
+      bad = StoredValueError(tx.status(), what);
+      return false;
+    }
+    txs.push_back(std::move(tx).value());
+    return true;
+  };
+  HEARTH_RETURN_IF_ERROR(db_->Scan(begin, end, size_t{tx_count} + 1, visit).Annotate(BlockName(height)));
+  HEARTH_RETURN_IF_ERROR(bad);
+  if (txs.size() != tx_count) {
+    return Status::Corruption(BlockName(height) + ": header says " + std::to_string(tx_count) +
+                              " transactions, store holds " + std::to_string(txs.size()));
+  }
+  return txs;
+}
+
+Result<TxLocation> BlockStore::ReadLocation(const Hash32& tx_id) const {
+  std::string value;
+  Status s = db_->Get(TxIndexKey(tx_id), &value);
+  if (s.code() == Code::kNotFound) return Status::NotFound("tx " + tx_id.Hex() + ": not committed");
+  const std::string what = "tx index entry of " + ShortHex(tx_id);
+  if (!s.ok()) return StoredValueError(s, what);
+  auto location = store_internal::DecodeLocation(value);
+  if (!location.ok()) return StoredValueError(location.status(), what);
+  return location;
+}
+
+Result<BlockHeader> BlockStore::Header(uint64_t height) const {
+  HEARTH_RETURN_IF_ERROR(CheckHeight(height));
+  return ReadHeader(height);
+}
+
+Result<Block> BlockStore::GetBlock(uint64_t height) const {
+  HEARTH_RETURN_IF_ERROR(CheckHeight(height));
+  HEARTH_ASSIGN_OR_RETURN(BlockHeader header, ReadHeader(height));
+  HEARTH_ASSIGN_OR_RETURN(std::vector<Transaction> txs, ReadTxs(height, header.tx_count));
+  Block block{std::move(header), std::move(txs)};
+  Status valid = Validate(block);
+  if (!valid.ok()) return Status::Corruption(BlockName(height) + ": stored body does not match its header: " + valid.message());
+  return block;
+}
+
+Result<Bytes> BlockStore::CertificateBytes(uint64_t height) const {
+  HEARTH_RETURN_IF_ERROR(CheckHeight(height));
+  std::string value;
+  Status s = db_->Get(CertificateKey(height), &value);
+  if (!s.ok()) return StoredValueError(s, BlockName(height) + ": stored certificate");
+  return Bytes(value.begin(), value.end());
+}
+
+Result<CommitCertificate> BlockStore::Certificate(uint64_t height) const {
+  HEARTH_ASSIGN_OR_RETURN(const Bytes bytes, CertificateBytes(height));
+  auto cert = DecodeCertificate(bytes);
+  if (!cert.ok()) return StoredValueError(cert.status(), BlockName(height) + ": stored certificate");
+  if (cert->height != height) {
+    return Status::Corruption(BlockName(height) + ": stored certificate is for height " +
+                              std::to_string(cert->height));
+  }
+  return cert;
+}
+
+Result<TxLocation> BlockStore::LocateTx(const Hash32& tx_id) const {
+  HEARTH_ASSIGN_OR_RETURN(TxLocation location, ReadLocation(tx_id));
+  // A commit in flight writes the index before head_ moves: not committed until it does.
+  if (location.height > head().height) return Status::NotFound("tx " + tx_id.Hex() + ": not committed");
+  return location;
+}
+
+Result<StoredTx> BlockStore::GetTx(const Hash32& tx_id) const {
+  HEARTH_ASSIGN_OR_RETURN(TxLocation location, LocateTx(tx_id));
+  const std::string what = "tx " + ShortHex(tx_id) + " at " + BlockName(location.height) +
+                           " position " + std::to_string(location.position);
+  std::string value;
+  Status s = db_->Get(TxKey(location.height, location.position), &value);
+  if (!s.ok()) return StoredValueError(s, what);
+  auto tx = Transaction::Decode(AsBytes(value));
+  if (!tx.ok()) return StoredValueError(tx.status(), what);
+  if (tx->id() != tx_id) return Status::Corruption(what + ": holds tx " + ShortHex(tx->id()));
+  return StoredTx{std::move(tx).value(), location};
+}
+
+Result<std::vector<Hash32>> BlockStore::InclusionProof(uint64_t log_index, uint64_t log_size) const {
+  std::lock_guard lock(mu_);
+  if (log_size > head().log_size) {
+    return Status::OutOfRange("log size " + std::to_string(log_size) + " is beyond the committed " +
+                              std::to_string(head().log_size));
+  }
+  return log_->InclusionProof(log_index, log_size);
+}
+
+Result<std::vector<Hash32>> BlockStore::ConsistencyProof(uint64_t size1, uint64_t size2) const {
+  std::lock_guard lock(mu_);
+  if (size2 > head().log_size) {
+    return Status::OutOfRange("log size " + std::to_string(size2) + " is beyond the committed " +
+                              std::to_string(head().log_size));
+  }
+  return log_->ConsistencyProof(size1, size2);
+}
+
+Result<Hash32> BlockStore::LogRootAt(uint64_t log_size) const {
+  std::lock_guard lock(mu_);
+  if (log_size > head().log_size) {
+    return Status::OutOfRange("log size " + std::to_string(log_size) + " is beyond the committed " +
+                              std::to_string(head().log_size));
+  }
+  return log_->RootAt(log_size);
+}
+
+Result<Hash32> BlockStore::LogLeafHash(uint64_t log_index) const {
+  std::lock_guard lock(mu_);
+  if (log_index >= head().log_size) {
+    return Status::OutOfRange("log index " + std::to_string(log_index) + " is not below the committed size " +
+                              std::to_string(head().log_size));
+  }
+  return log_->LeafHashAt(log_index);
+}
+
+Result<Hash32> BlockStore::IndexRootAt(uint64_t height) const {
+  HEARTH_RETURN_IF_ERROR(CheckHeight(height));
+  std::lock_guard lock(mu_);
+  return index_->RootAt(height);
+}
+
+Result<IndexEntry> BlockStore::ProveIndex(const Hash32& key, uint64_t height) const {
+  HEARTH_RETURN_IF_ERROR(CheckHeight(height));
+  std::lock_guard lock(mu_);
+  IndexEntry entry;
+  HEARTH_ASSIGN_OR_RETURN(entry.root, index_->RootAt(height));
+  HEARTH_ASSIGN_OR_RETURN(IndexLookup lookup, index_->Prove(key, height));
+  entry.value = lookup.value;
+  entry.proof = std::move(lookup.proof);
+  if (entry.value.has_value()) {
+    HEARTH_ASSIGN_OR_RETURN(entry.ids, index_->List(key, entry.value->count));
+  }
+  return entry;
+}
+
+std::string BlockStore::LogTileKey(int tile_level, uint64_t tile_index) const {
+  return log_->TileKey(tile_level, tile_index);
+}
+std::string BlockStore::LogMetaKey() const { return log_->MetaKey(); }
+std::string BlockStore::IndexRootKey(uint64_t height) const { return index_->RootKey(height); }
+
+}  // namespace hearth

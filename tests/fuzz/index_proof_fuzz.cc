@@ -1,0 +1,73 @@
+// Fuzz target: arbitrary bytes decoded as an index proof (auth_index.h). Decoding must never
+// crash; a decoded proof must re-encode to the same bytes (one canonical form); and
+// verification against a fixed two-key map must never accept a false claim (soundness
+// oracle: the truth of every candidate key is known).
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "hearth/base/check.h"
+#include "hearth/ledger/auth_index.h"
+
+using namespace hearth;
+
+namespace {
+
+struct Map {
+  Hash32 k1, k2, k3;
+  IndexValue v1, v2;
+  Hash32 root;
+};
+
+const Map& TheMap() {
+  static const Map m = [] {
+    Map out;
+    out.k2.bytes[0] = 0x80;
+    out.k3.bytes[0] = 0x40;  // absent, on k1's side of the root
+    Hash32 id;
+    id.bytes.fill(0x11);
+    const Hash32 ids[] = {id, id};
+    out.v1 = *IndexValueOf(Suite::kEd25519Sha256, ids);
+    out.v2 = *IndexValueOf(Suite::kEd25519Sha256, std::span(ids, 1));
+    out.root = IndexNodeHash(Suite::kEd25519Sha256,
+                             IndexLeafHash(Suite::kEd25519Sha256, out.k1, out.v1),
+                             IndexLeafHash(Suite::kEd25519Sha256, out.k2, out.v2));
+    return out;
+  }();
+  return m;
+}
+
+void CheckSound(const Hash32& key, const std::optional<IndexValue>& truth,
+                const IndexProof& proof) {
+  const Map& m = TheMap();
+  const Suite s = Suite::kEd25519Sha256;
+  // The claim "absent", the true value and wrong values: only the truth may verify.
+  const std::optional<IndexValue> claims[] = {
+      std::nullopt, m.v1, m.v2, proof.other_value,
+      IndexValue{proof.other_value.count, m.v1.head}};
+  for (const auto& claim : claims) {
+    if (VerifyIndexProof(s, m.root, key, claim, proof).ok()) {
+      HEARTH_CHECK_MSG(claim == truth, "index proof verified a false claim");
+    }
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  Result<IndexProof> proof = IndexProof::Decode(ByteView(data, size));
+  if (!proof.ok()) return 0;
+  const Bytes again = proof->Encode();
+  HEARTH_CHECK_MSG(again.size() == size && std::equal(again.begin(), again.end(), data),
+                   "index proof decoding is not canonical");
+  const Map& m = TheMap();
+  CheckSound(m.k1, m.v1, *proof);
+  CheckSound(m.k2, m.v2, *proof);
+  CheckSound(m.k3, std::nullopt, *proof);
+  // Any key, taken from the proof itself: the map holds only k1 and k2.
+  const Hash32 any = proof->siblings.empty() ? proof->other_key : proof->siblings[0];
+  if (any != m.k1 && any != m.k2) CheckSound(any, std::nullopt, *proof);
+  return 0;
+}

@@ -1,0 +1,283 @@
+// Block store tests on real LevelDB: a chain of signed blocks read back and proved after
+// every reopen, invalid blocks rejected without a trace, damage found at open.
+#include "hearth/ledger/store.h"
+
+#include <leveldb/db.h>
+#include <leveldb/write_batch.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "hearth/ledger/auth_index.h"
+#include "hearth/ledger/merkle.h"
+#include "ledger/fault_env.h"
+#include "ledger/store_chain.h"
+
+namespace hearth::testing {
+namespace {
+
+constexpr uint64_t kSeed = 20240301;
+
+std::unique_ptr<BlockStore> OpenStore(const std::string& path, const TestChain& chain,
+                                      BlockStore::Options options = {}) {
+  auto store = BlockStore::Open(path, chain.suite(), chain.chain_id(), chain.genesis(), options);
+  INFO(store.status().ToString());
+  REQUIRE(store.ok());
+  return std::move(store).value();
+}
+
+std::map<std::string, std::string> Snapshot(BlockStore& store) {
+  std::map<std::string, std::string> all;
+  REQUIRE(store.TEST_db()->Scan("", "", Db::kScanEntriesMax, [&](std::string_view k, std::string_view v) {
+    all.emplace(k, v);
+    return true;
+  }).ok());
+  return all;
+}
+
+TEST_CASE("a chain of signed blocks reads back and proves, after a reopen after every commit") {
+  INFO("seed " << kSeed);
+  ScopedTempDir dir("store");
+  TestChain chain(kSeed);
+  ChainModel model;
+  auto store = OpenStore(dir.path(), chain);
+  CheckAll(*store, chain, model);
+  const size_t sizes[] = {3, 0, 7, 1, 12, 5, 16, 2, 9, 4};
+  for (size_t n : sizes) {
+    INFO("block " << model.height() + 1 << " with " << n << " txs");
+    REQUIRE(CommitNext(*store, chain, model, n).ok());
+    const ChainHead before = store->head();
+    store.reset();
+    store = OpenStore(dir.path(), chain);
+    CHECK(store->head() == before);
+    CheckHead(*store, chain, model);
+  }
+  CheckAll(*store, chain, model);
+}
+
+TEST_CASE("PreviewRoots changes nothing and predicts the committed header") {
+  ScopedTempDir dir("store");
+  TestChain chain(kSeed + 1);
+  ChainModel model;
+  auto store = OpenStore(dir.path(), chain);
+  REQUIRE(CommitNext(*store, chain, model, 4).ok());
+  const auto before = Snapshot(*store);
+  const ChainHead head = store->head();
+  std::vector<Transaction> txs = chain.Txs(6);
+  auto roots = store->PreviewRoots(txs);
+  REQUIRE(roots.ok());
+  auto again = store->PreviewRoots(txs);
+  REQUIRE(again.ok());
+  CHECK(again->index_root == roots->index_root);
+  CHECK(again->log_root == roots->log_root);
+  CHECK(Snapshot(*store) == before);
+  CHECK(store->head() == head);
+  CHECK(roots->height == 2);
+  CHECK(roots->prev_hash == head.block_hash);
+  CHECK(roots->log_size == head.log_size + 6);
+  Block block = chain.MakeBlock(*roots, txs);
+  REQUIRE(store->CommitBlock(block, chain.Certify(block.header)).ok());
+  CHECK(store->head().log_root == roots->log_root);
+  CHECK(store->head().index_root == roots->index_root);
+}
+
+// Tries `block` (certified as given), expects `code` and `text` in the message, then
+// checks nothing changed and the next valid block still commits.
+void ExpectRejected(BlockStore& store, TestChain& chain, ChainModel& model, const Block& block,
+                    const CommitCertificate& cert, Code code, const std::string& text) {
+  const auto before = Snapshot(store);
+  const ChainHead head = store.head();
+  Status s = store.CommitBlock(block, cert);
+  INFO(s.ToString());
+  CHECK(s.code() == code);
+  CHECK(s.message().find(text) != std::string::npos);
+  CHECK(Snapshot(store) == before);
+  CHECK(store.head() == head);
+  REQUIRE(CommitNext(store, chain, model, 3).ok());
+  CheckAll(store, chain, model);
+}
+
+TEST_CASE("invalid blocks are rejected and write nothing") {
+  INFO("seed " << kSeed + 2);
+  ScopedTempDir dir("store");
+  TestChain chain(kSeed + 2);
+  ChainModel model;
+  auto store = OpenStore(dir.path(), chain);
+  for (int i = 0; i < 3; ++i) REQUIRE(CommitNext(*store, chain, model, 4).ok());
+  std::vector<Transaction> txs = chain.Txs(5);
+  auto roots = store->PreviewRoots(txs);
+  REQUIRE(roots.ok());
+  Block block = chain.MakeBlock(*roots, txs);
+  auto reject = [&](Block bad, Code code, const std::string& text) {
+    ExpectRejected(*store, chain, model, bad, chain.Certify(bad.header), code, text);
+  };
+
+  SECTION("height beyond head + 1") {
+    block.header.height += 1;
+    reject(block, Code::kFailedPrecondition, "expected height 4");
+  }
+  SECTION("height of a committed block") {
+    block.header.height = 3;
+    block.header.prev_hash = model.blocks[1].header.prev_hash;
+    reject(block, Code::kFailedPrecondition, "expected height 4");
+  }
+  SECTION("wrong prev hash") {
+    block.header.prev_hash = model.blocks[1].header.prev_hash;
+    reject(block, Code::kFailedPrecondition, "prev hash");
+  }
+  SECTION("wrong tx root") {
+    block.header.tx_root = model.blocks[0].header.tx_root;
+    reject(block, Code::kInvalidArgument, "tx");
+  }
+  SECTION("wrong log size") {
+    block.header.log_size += 1;
+    reject(block, Code::kInvalidArgument, "log size in header");
+  }
+  SECTION("wrong log root") {
+    block.header.log_root = model.blocks[2].header.log_root;
+    reject(block, Code::kInvalidArgument, "log root in header");
+  }
+  SECTION("wrong index root") {
+    block.header.index_root = model.blocks[2].header.index_root;
+    reject(block, Code::kInvalidArgument, "index root in header");
+  }
+  SECTION("a transaction committed before") {
+    const Transaction old = model.blocks[1].txs[2];
+    txs[3] = old;
+    CHECK(store->PreviewRoots(txs).status().code() == Code::kAlreadyExists);
+    Block dup = chain.MakeBlock(*roots, txs);  // header roots are stale: the duplicate is found first
+    dup.header.tx_root = TxRoot(chain.suite(), std::span<const Transaction>(dup.txs));
+    reject(dup, Code::kAlreadyExists, old.id().Hex().substr(0, 12));
+  }
+  SECTION("a transaction twice in the block") {
+    txs[4] = txs[1];
+    Block dup = chain.MakeBlock(*roots, txs);
+    reject(dup, Code::kAlreadyExists, txs[1].id().Hex().substr(0, 12));
+  }
+  SECTION("a block of another chain") {
+    TestChain other(kSeed + 3, "other-chain");
+    Block foreign = other.MakeBlock(*roots, other.Txs(5));
+    foreign.header.tx_root = TxRoot(other.suite(), std::span<const Transaction>(foreign.txs));
+    reject(foreign, Code::kInvalidArgument, "chain id");
+  }
+  SECTION("a certificate of another block") {
+    Block other = block;
+    other.header.time_ms += 1;
+    ExpectRejected(*store, chain, model, block, chain.Certify(other.header), Code::kInvalidArgument,
+                   "certificate");
+  }
+  SECTION("the valid block itself commits") {
+    REQUIRE(store->CommitBlock(block, chain.Certify(block.header)).ok());
+    model.Add(chain.suite(), block, chain.Certify(block.header));
+    CheckAll(*store, chain, model);
+  }
+}
+
+TEST_CASE("blocks commit from wire bytes; an undecodable body names the position") {
+  ScopedTempDir dir("store");
+  TestChain chain(kSeed + 6);
+  ChainModel model;
+  auto store = OpenStore(dir.path(), chain);
+  std::vector<Transaction> txs = chain.Txs(4);
+  auto roots = store->PreviewRoots(txs);
+  REQUIRE(roots.ok());
+  const Block block = chain.MakeBlock(*roots, txs);
+  const CommitCertificate cert = chain.Certify(block.header);
+  const Bytes cert_bytes = EncodeCertificate(cert);
+  Bytes bad = EncodeBlock(block);
+  bad[bad.size() - txs[3].EncodedSize() + 6] ^= 0x7F;  // inside the last tx's body header
+  Status s = store->CommitEncodedBlock(bad, cert_bytes);
+  INFO(s.ToString());
+  CHECK(s.code() == Code::kInvalidArgument);
+  CHECK(s.message().find("txs[3]") != std::string::npos);
+  CHECK(store->head().height == 0);
+  REQUIRE(store->CommitEncodedBlock(EncodeBlock(block), cert_bytes).ok());
+  model.Add(chain.suite(), block, cert);
+  CheckAll(*store, chain, model);
+}
+
+TEST_CASE("open refuses a store of another chain, suite or genesis") {
+  ScopedTempDir dir("store");
+  TestChain chain(kSeed + 4);
+  ChainModel model;
+  {
+    auto store = OpenStore(dir.path(), chain);
+    REQUIRE(CommitNext(*store, chain, model, 2).ok());
+  }
+  const BlockStore::Options options;
+  auto other_id = BlockStore::Open(dir.path(), chain.suite(), "another-chain", chain.genesis(), options);
+  CHECK(other_id.status().code() == Code::kFailedPrecondition);
+  auto other_genesis = BlockStore::Open(dir.path(), chain.suite(), chain.chain_id(), Hash32{}, options);
+  CHECK(other_genesis.status().code() == Code::kFailedPrecondition);
+  auto other_suite = BlockStore::Open(dir.path(), Suite::kSm2Sm3, chain.chain_id(), chain.genesis(), options);
+  CHECK(other_suite.status().code() == Code::kFailedPrecondition);
+  auto bad_id = BlockStore::Open(dir.path(), chain.suite(), "bad chain id!", chain.genesis(), options);
+  CHECK(bad_id.status().code() == Code::kInvalidArgument);
+  BlockStore::Options no_create;
+  no_create.create_if_missing = false;
+  auto missing = BlockStore::Open(dir.path() + "/missing", chain.suite(), chain.chain_id(), chain.genesis(), no_create);
+  CHECK(missing.status().code() == Code::kNotFound);
+  auto fine = OpenStore(dir.path(), chain, no_create);
+  CHECK(fine->head().height == 1);
+}
+
+TEST_CASE("reads during commits see only committed state") {
+  // Readers on other threads prove against whatever head they see while blocks commit;
+  // every proof must verify against the header at that head (never staged state).
+  constexpr int kBlocks = 12;
+  constexpr int kReaders = 2;
+  ScopedTempDir dir("store");
+  TestChain chain(kSeed + 5);
+  ChainModel model;
+  auto store = OpenStore(dir.path(), chain);
+  std::vector<std::vector<Transaction>> txs;
+  for (int i = 0; i < kBlocks; ++i) txs.push_back(chain.Txs(6));  // signed up front
+  std::atomic<bool> done{false};
+  std::atomic<int> failures{0};
+  std::atomic<int> checked{0};
+  auto reader = [&] {
+    const Suite suite = chain.suite();
+    while (!done.load()) {
+      const ChainHead head = store->head();
+      if (head.height == 0) continue;
+      auto header = store->Header(head.height);
+      auto leaf = store->LogLeafHash(head.log_size - 1);
+      auto proof = store->InclusionProof(head.log_size - 1, head.log_size);
+      auto index_root = store->IndexRootAt(head.height);
+      const bool good = header.ok() && leaf.ok() && proof.ok() && index_root.ok() &&
+                        BlockHash(*header) == head.block_hash && *index_root == header->index_root &&
+                        merkle::VerifyInclusion(suite, *leaf, head.log_size - 1, head.log_size,
+                                                header->log_root, *proof).ok();
+      if (!good) failures.fetch_add(1);
+      checked.fetch_add(1);
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kReaders; ++i) threads.emplace_back(reader);
+  for (int i = 0; i < kBlocks; ++i) {
+    auto roots = store->PreviewRoots(txs[i]);
+    REQUIRE(roots.ok());
+    Block block = chain.MakeBlock(*roots, txs[i]);
+    const CommitCertificate cert = chain.Certify(block.header);
+    REQUIRE(store->CommitBlock(block, cert).ok());
+    model.Add(chain.suite(), block, cert);
+  }
+  // Let the readers see the final head at least once before stopping them.
+  const int seen = checked.load();
+  while (checked.load() < seen + 2 * kReaders) {
+  }
+  done.store(true);
+  for (auto& t : threads) t.join();
+  CHECK(failures.load() == 0);
+  CheckAll(*store, chain, model);
+}
+
+}  // namespace
+}  // namespace hearth::testing
