@@ -54,11 +54,54 @@ void CheckSound(const Hash32& key, const std::optional<IndexValue>& truth,
   }
 }
 
+// The valid proofs of the map, as bytes: k1 present (sibling leaf(k2)), k3 absent (other
+// leaf k1). Mutating them reaches the verification paths that random bytes cannot.
+Bytes ValidProof(bool absent) {
+  const Map& m = TheMap();
+  IndexProof p;
+  p.terminal = absent ? IndexProof::Terminal::kOtherLeaf : IndexProof::Terminal::kPresent;
+  if (absent) {
+    p.other_key = m.k1;
+    p.other_value = m.v1;
+  }
+  p.siblings.push_back(IndexLeafHash(Suite::kEd25519Sha256, m.k2, m.v2));
+  return p.Encode();
+}
+
+void Check(ByteView bytes);
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  Result<IndexProof> proof = IndexProof::Decode(ByteView(data, size));
-  if (!proof.ok()) return 0;
+  // The oracle is not vacuous: the unmutated proofs verify the truth.
+  static const bool valid_proofs_verify = [] {
+    const Map& m = TheMap();
+    const Suite s = Suite::kEd25519Sha256;
+    HEARTH_CHECK(VerifyIndexProof(s, m.root, m.k1, m.v1, *IndexProof::Decode(ValidProof(false)))
+                     .ok());
+    HEARTH_CHECK(VerifyIndexProof(s, m.root, m.k3, std::nullopt,
+                                  *IndexProof::Decode(ValidProof(true)))
+                     .ok());
+    return true;
+  }();
+  (void)valid_proofs_verify;
+  Check(ByteView(data, size));
+  // The input also XORed into a valid proof (first byte picks which one).
+  if (size > 0) {
+    Bytes mutated = ValidProof(data[0] & 1);
+    for (size_t i = 1; i < size && i - 1 < mutated.size(); ++i) mutated[i - 1] ^= data[i];
+    Check(mutated);
+  }
+  return 0;
+}
+
+namespace {
+
+void Check(ByteView bytes) {
+  const uint8_t* data = bytes.data();
+  const size_t size = bytes.size();
+  Result<IndexProof> proof = IndexProof::Decode(bytes);
+  if (!proof.ok()) return;
   const Bytes again = proof->Encode();
   HEARTH_CHECK_MSG(again.size() == size && std::equal(again.begin(), again.end(), data),
                    "index proof decoding is not canonical");
@@ -69,5 +112,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Any key, taken from the proof itself: the map holds only k1 and k2.
   const Hash32 any = proof->siblings.empty() ? proof->other_key : proof->siblings[0];
   if (any != m.k1 && any != m.k2) CheckSound(any, std::nullopt, *proof);
-  return 0;
 }
+
+}  // namespace

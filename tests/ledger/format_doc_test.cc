@@ -17,6 +17,7 @@
 #include "hearth/ledger/national_id.h"
 #include "hearth/ledger/transaction.h"
 #include "ledger/format_doc.h"
+#include "ledger/format_doc_proofs.h"
 #include "ledger/record_samples.h"
 
 using namespace hearth;

@@ -161,7 +161,7 @@ class AuthIndex {
     // 16, 2^levels <= cache_nodes_max / 4) sit in a table indexed by position holding the
     // newest version seen, so walks at the last version pass them without hashing; deeper
     // and older nodes sit in a two-generation ~LRU map. 0 disables caching.
-    size_t cache_nodes_max = size_t{1} << 18;
+    size_t cache_nodes_max = size_t{1} << 20;
   };
 
   // REQUIRES: committed != nullptr and outlives this object.
