@@ -12,7 +12,7 @@
 // Bloom filter. Writes are unsynced unless --sync (the store syncs once per block).
 //
 // Usage: bench_index [--keys N] [--proofs P] [--batch B] [--update-blocks U] [--suite S]
-//                    [--cache NODES] [--sync]
+//                    [--cache PAGES] [--sync]
 //   defaults: N = 10^6 (or $HEARTH_BENCH_INDEX_KEYS), P = 10000, B = 1000, U = 100,
 //   ed25519-sha256, the AuthIndex default cache.  10^7: bench_index --keys 10000000
 #include <leveldb/cache.h>
@@ -61,7 +61,7 @@ struct Args {
   uint64_t batch = 1000;
   uint64_t update_blocks = 100;
   hearth::Suite suite = hearth::Suite::kEd25519Sha256;
-  size_t cache_nodes = AuthIndex::Options().cache_nodes_max;
+  size_t cache_pages = AuthIndex::Options().cache_pages_max;
   bool sync = false;
 };
 
@@ -90,7 +90,7 @@ Args ParseArgs(int argc, char** argv) {
     } else if (flag == "--update-blocks") {
       a.update_blocks = std::stoull(next());
     } else if (flag == "--cache") {
-      a.cache_nodes = std::stoull(next());
+      a.cache_pages = std::stoull(next());
     } else if (flag == "--suite") {
       auto s = hearth::ParseSuite(next());
       if (!s.ok()) Die(s.status().message());
@@ -147,7 +147,7 @@ struct Bench {
     db.reset(raw);
     reader = std::make_unique<hearth::LevelDbReader>(db.get());
     index = std::make_unique<AuthIndex>(args.suite, reader.get(), "x/",
-                                        AuthIndex::Options{args.cache_nodes});
+                                        AuthIndex::Options{args.cache_pages});
     if (hearth::Status st = index->Open(); !st.ok()) Die(st.ToString());
   }
 
@@ -208,16 +208,16 @@ void ReportPhase(const char* name, uint64_t keys, const Bench::Times& t,
   const double hashes = static_cast<double>(d.nodes_hashed) / k;
   const double raw_us = hashes * raw_ns / 1000.0;
   std::printf("%-7s apply %7.2f µs/key (cpu %6.2f) + flush&write %6.2f µs/key | %4.1f hashes, "
-              "%4.1f nodes written, %4.2f node reads per key | raw hashing %.2f µs/key: "
+              "%4.2f pages written, %4.2f page reads per key | raw hashing %.2f µs/key: "
               "ours/raw %.1f (cpu %.1f)\n",
               name, t.apply_us / k, t.apply_cpu_us / k, t.write_us / k, hashes,
-              static_cast<double>(d.nodes_written) / k, static_cast<double>(d.node_reads) / k,
+              static_cast<double>(d.pages_written) / k, static_cast<double>(d.page_reads) / k,
               raw_us, t.apply_us / k / raw_us, t.apply_cpu_us / k / raw_us);
 }
 
 hearth::IndexStats Delta(const hearth::IndexStats& a, const hearth::IndexStats& b) {
-  return {b.nodes_hashed - a.nodes_hashed, b.nodes_written - a.nodes_written,
-          b.node_reads - a.node_reads, b.cache_hits - a.cache_hits};
+  return {b.nodes_hashed - a.nodes_hashed, b.pages_written - a.pages_written,
+          b.page_reads - a.page_reads, b.cache_hits - a.cache_hits};
 }
 
 void RunProofs(Bench& b, const char* label, double raw_ns) {
@@ -258,11 +258,11 @@ void RunProofs(Bench& b, const char* label, double raw_ns) {
     const double mean = sum / static_cast<double>(us.size());
     const hearth::IndexStats d = Delta(s0, b.index->stats());
     std::printf("proof %-8s %-11s mean %6.1f µs (cpu %5.1f)  p50 %6.1f  p99 %7.1f  "
-                "mean/target %.2f (%.0f µs) | %5.2f node reads/proof | verify %5.1f µs "
+                "mean/target %.2f (%.0f µs) | %5.2f page reads/proof | verify %5.1f µs "
                 "(= %.0f raw hashes)\n",
                 label, k.name, mean, cpu_us / static_cast<double>(a.proofs), us[us.size() / 2],
                 us[us.size() * 99 / 100], mean / kProofTargetUs, kProofTargetUs,
-                static_cast<double>(d.node_reads) / static_cast<double>(a.proofs),
+                static_cast<double>(d.page_reads) / static_cast<double>(a.proofs),
                 verify_us / static_cast<double>(a.proofs),
                 verify_us * 1000.0 / static_cast<double>(a.proofs) / raw_ns);
   }
@@ -282,9 +282,9 @@ int main(int argc, char** argv) {
   const double raw73 = RawHashNs(a.suite, 73);
   // An update hashes one leaf and internal nodes: weight the raw cost by that mix below.
   const double raw_ns = (raw65 + raw73) / 2.0;
-  std::printf("bench_index: %llu keys, blocks of %llu, suite %s, cache %zu nodes, %s writes\n",
+  std::printf("bench_index: %llu keys, blocks of %llu, suite %s, cache %zu pages, %s writes\n",
               static_cast<unsigned long long>(a.keys), static_cast<unsigned long long>(a.batch),
-              std::string(hearth::SuiteName(a.suite)).c_str(), a.cache_nodes,
+              std::string(hearth::SuiteName(a.suite)).c_str(), a.cache_pages,
               a.sync ? "synced" : "unsynced");
   std::printf("raw suite hash: %.0f ns (65 B node), %.0f ns (73 B leaf)\n", raw65, raw73);
 

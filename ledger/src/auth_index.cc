@@ -1,70 +1,21 @@
-// AuthIndex: the versioned, persisted half of the authenticated index (auth_index.h).
-// Node records, the node cache and the storage keys live in auth_index_store.cc.
-#include <algorithm>
+// AuthIndex: versions, reads, proofs and staging (auth_index.h). ApplyBlock is in
+// auth_index_apply.cc; pages, keys and the cache in auth_index_store.cc.
 #include <string>
 
-#include "auth_index_store.h"
+#include "auth_index_impl.h"
 #include "hearth/ledger/auth_index.h"
 
 namespace hearth {
 
-using index_internal::LeafEntry;
-using index_internal::Node;
+using index_internal::KeyBits;
+using index_internal::kPageLevels;
 using index_internal::NodePos;
 using index_internal::NodeRef;
-using index_internal::PathWithBit;
-
-namespace index_internal {
-
-// One changed key of a block: its new ids are sorted[begin, end), in log order.
-struct Pending {
-  Hash32 key;
-  size_t begin = 0;
-  size_t end = 0;
-};
-
-// Index of the first entry whose bit `depth` is 1. REQUIRES: entries sorted by key and
-// sharing bits 0..depth-1, so that bit is monotonic over them.
-template <typename T>
-size_t SplitAt(std::span<T> entries, size_t depth) {
-  auto it = std::partition_point(entries.begin(), entries.end(), [depth](const T& e) {
-    return IndexKeyBit(e.key, depth) == 0;
-  });
-  return static_cast<size_t>(it - entries.begin());
-}
-
-// State of one ApplyBlock, so a failure can undo exactly what it staged.
-struct ApplyCtx {
-  uint64_t version = 0;
-  std::vector<IndexUpdate> sorted;
-  std::vector<index_internal::ListRange> staged_lists;
-};
-
-}  // namespace index_internal
-
-using index_internal::ApplyCtx;
-using index_internal::Pending;
-
-struct AuthIndex::Impl {
-  Impl(Suite s, const KvReader* committed, std::string prefix, size_t cache_nodes_max)
-      : suite(s), store(s, committed, std::move(prefix), cache_nodes_max) {}
-
-  Result<Hash32> ApplyBlock(uint64_t version, std::span<const IndexUpdate> updates);
-  Result<NodeRef> RootRefAt(uint64_t version) const;
-  Result<std::optional<IndexValue>> Walk(const NodeRef& root, const Hash32& key,
-                                         IndexProof* proof) const;
-  LeafEntry Finish(ApplyCtx* ctx, const Pending& item, const std::optional<IndexValue>& old);
-  NodeRef Build(ApplyCtx* ctx, size_t depth, const Hash32& path, std::span<LeafEntry> leaves);
-  Result<NodeRef> Rebuild(ApplyCtx* ctx, const NodeRef& old, size_t depth, const Hash32& path,
-                          std::span<Pending> items);
-
-  Suite suite;
-  index_internal::NodeStore store;
-  index_internal::VersionState state;
-  index_internal::VersionState committed_state;
-  bool opened = false;
-  uint64_t nodes_hashed = 0;
-};
+using index_internal::Page;
+using index_internal::PathPrefix;
+using index_internal::Slot;
+using index_internal::SlotIndex;
+using index_internal::SlotKind;
 
 AuthIndex::AuthIndex(Suite suite, const KvReader* committed, std::string key_prefix)
     : AuthIndex(suite, committed, std::move(key_prefix), Options()) {}
@@ -73,7 +24,7 @@ AuthIndex::AuthIndex(Suite suite, const KvReader* committed, std::string key_pre
                      Options options)
     : suite_(suite),
       impl_(std::make_unique<Impl>(suite, committed, std::move(key_prefix),
-                                   options.cache_nodes_max)) {}
+                                   options.cache_pages_max)) {}
 
 AuthIndex::~AuthIndex() = default;
 
@@ -135,34 +86,54 @@ Result<NodeRef> AuthIndex::Impl::RootRefAt(uint64_t version) const {
 }
 
 Result<std::optional<IndexValue>> AuthIndex::Impl::Walk(const NodeRef& root, const Hash32& key,
-                                                  IndexProof* proof) const {
+                                                        IndexProof* proof) const {
   NodeRef ref = root;
-  Hash32 path;
-  // Each step goes one level down; a node below depth 256 is refused by ReadNode.
-  for (size_t depth = 0; depth <= kIndexKeyBits; ++depth) {
+  // One page per step, four levels each; ComputeSlots refuses child pages past depth 252.
+  for (size_t depth = 0; depth <= index_internal::kPageDepthMax; depth += kPageLevels) {
     if (ref.hash.IsZero()) {
       if (proof) proof->terminal = IndexProof::Terminal::kEmpty;
       return std::optional<IndexValue>();
     }
-    HEARTH_ASSIGN_OR_RETURN(Node n, store.ReadNode(NodePos{ref.version, depth, path}, ref.hash));
-    if (n.leaf) {
-      if (n.key == key) {
-        if (proof) proof->terminal = IndexProof::Terminal::kPresent;
-        return std::optional<IndexValue>(n.value);
+    const NodePos pos{ref.version, depth, PathPrefix(key, depth)};
+    HEARTH_ASSIGN_OR_RETURN(std::shared_ptr<const Page> read, store.ReadPage(pos, ref.hash));
+    const Page& page = *read;
+    bool descend = false;
+    for (size_t r = 0; r <= kPageLevels && !descend; ++r) {
+      const uint32_t bits = KeyBits(key, depth, r);
+      const Slot& slot = page.slots[SlotIndex(r, bits)];
+      switch (slot.kind) {
+        case SlotKind::kEmpty:
+          if (proof) proof->terminal = IndexProof::Terminal::kEmpty;
+          return std::optional<IndexValue>();
+        case SlotKind::kLeaf: {
+          const index_internal::Terminal& t = page.terms[slot.term];
+          if (t.key == key) {
+            if (proof) proof->terminal = IndexProof::Terminal::kPresent;
+            return std::optional<IndexValue>(t.value);
+          }
+          if (proof) {
+            proof->terminal = IndexProof::Terminal::kOtherLeaf;
+            proof->other_key = t.key;
+            proof->other_value = t.value;
+          }
+          return std::optional<IndexValue>();
+        }
+        case SlotKind::kChild:
+          ref = NodeRef{slot.hash, page.terms[slot.term].child_version};
+          descend = true;
+          break;
+        case SlotKind::kInternal: {
+          HEARTH_CHECK(r < kPageLevels);
+          const auto bit = static_cast<uint32_t>(IndexKeyBit(key, depth + r));
+          const uint32_t sibling = bits * 2 + (1 - bit);
+          if (proof) proof->siblings.push_back(page.slots[SlotIndex(r + 1, sibling)].hash);
+          break;
+        }
       }
-      if (proof) {
-        proof->terminal = IndexProof::Terminal::kOtherLeaf;
-        proof->other_key = n.key;
-        proof->other_value = n.value;
-      }
-      return std::optional<IndexValue>();
     }
-    const int bit = IndexKeyBit(key, depth);
-    if (proof) proof->siblings.push_back(bit ? n.left.hash : n.right.hash);
-    ref = bit ? n.right : n.left;
-    path = PathWithBit(path, depth, bit);
+    HEARTH_CHECK(descend);
   }
-  HEARTH_CHECK_MSG(false, "index walk past depth 256");
+  HEARTH_CHECK_MSG(false, "index walk past the last page level");
   return Status::Internal("unreachable");
 }
 
@@ -184,132 +155,6 @@ Result<std::vector<Hash32>> AuthIndex::List(const Hash32& key, uint64_t count) c
     ids.push_back(id);
   }
   return ids;
-}
-
-Result<Hash32> AuthIndex::Impl::ApplyBlock(uint64_t version, std::span<const IndexUpdate> updates) {
-  HEARTH_CHECK(opened);
-  if (updates.size() > kIndexBlockUpdatesMax) {
-    return Status::InvalidArgument("index: " + std::to_string(updates.size()) +
-                                   " updates in one block exceeds the maximum " +
-                                   std::to_string(kIndexBlockUpdatesMax));
-  }
-  if (state.has_versions && (state.last == UINT64_MAX || version != state.last + 1)) {
-    return Status::FailedPrecondition("index: version " + std::to_string(version) +
-                                      " applied after " + std::to_string(state.last));
-  }
-  ApplyCtx ctx;
-  ctx.version = version;
-  ctx.sorted.assign(updates.begin(), updates.end());
-  // Stable: ids of one key keep their log order.
-  std::stable_sort(ctx.sorted.begin(), ctx.sorted.end(),
-                   [](const IndexUpdate& a, const IndexUpdate& b) { return a.key < b.key; });
-  std::vector<Pending> items;
-  for (size_t i = 0; i < ctx.sorted.size(); ++i) {
-    if (items.empty() || items.back().key != ctx.sorted[i].key) {
-      items.push_back(Pending{ctx.sorted[i].key, i, i});
-    }
-    items.back().end = i + 1;
-  }
-  NodeRef root = state.root;
-  if (!items.empty()) {
-    Result<NodeRef> rebuilt = Rebuild(&ctx, state.root, 0, Hash32(), std::span(items));
-    if (!rebuilt.ok()) {
-      store.Unstage(version, ctx.staged_lists);
-      return rebuilt.status();
-    }
-    root = *rebuilt;
-  }
-  store.StageRoot(version, root);
-  if (!state.has_versions) state.first = version;
-  state.has_versions = true;
-  state.last = version;
-  state.root = root;
-  return root.hash;
-}
-
-LeafEntry AuthIndex::Impl::Finish(ApplyCtx* ctx, const Pending& item,
-                            const std::optional<IndexValue>& old) {
-  IndexValue v = old.value_or(IndexValue{});
-  const uint64_t first_seq = v.count;
-  for (size_t i = item.begin; i < item.end; ++i) {
-    v.head = IndexChainStep(suite, v.head, ctx->sorted[i].tx_id);
-    store.StageListEntry(item.key, first_seq + (i - item.begin), ctx->sorted[i].tx_id);
-  }
-  v.count = first_seq + (item.end - item.begin);
-  ctx->staged_lists.push_back({item.key, first_seq, v.count});
-  ++nodes_hashed;
-  return LeafEntry{item.key, v, IndexLeafHash(suite, item.key, v)};
-}
-
-NodeRef AuthIndex::Impl::Build(ApplyCtx* ctx, size_t depth, const Hash32& path,
-                         std::span<LeafEntry> leaves) {
-  HEARTH_CHECK(!leaves.empty());
-  Node n;
-  Hash32 hash;
-  if (leaves.size() == 1) {
-    n.leaf = true;
-    n.key = leaves[0].key;
-    n.value = leaves[0].value;
-    hash = leaves[0].hash;
-  } else {
-    // Two distinct keys differ in some bit < 256, so the recursion ends by then.
-    HEARTH_CHECK(depth < kIndexKeyBits);
-    const size_t m = SplitAt(leaves, depth);
-    if (m > 0) n.left = Build(ctx, depth + 1, path, leaves.first(m));
-    if (m < leaves.size()) {
-      n.right = Build(ctx, depth + 1, PathWithBit(path, depth, 1), leaves.subspan(m));
-    }
-    hash = IndexNodeHash(suite, n.left.hash, n.right.hash);
-    ++nodes_hashed;
-  }
-  const NodePos pos{ctx->version, depth, path};
-  store.StageNode(pos, n);
-  return NodeRef{hash, ctx->version};
-}
-
-Result<NodeRef> AuthIndex::Impl::Rebuild(ApplyCtx* ctx, const NodeRef& old, size_t depth,
-                                   const Hash32& path, std::span<Pending> items) {
-  HEARTH_CHECK(!items.empty());
-  std::vector<LeafEntry> leaves;
-  if (old.hash.IsZero()) {
-    for (const Pending& item : items) leaves.push_back(Finish(ctx, item, std::nullopt));
-    return Build(ctx, depth, path, std::span(leaves));
-  }
-  HEARTH_ASSIGN_OR_RETURN(Node n, store.ReadNode(NodePos{old.version, depth, path}, old.hash));
-  if (n.leaf) {
-    bool matched = false;
-    for (const Pending& item : items) {
-      const bool same = item.key == n.key;
-      matched = matched || same;
-      leaves.push_back(Finish(ctx, item, same ? std::optional(n.value) : std::nullopt));
-    }
-    if (!matched) {
-      // The existing leaf moves below the new branch point: rewritten at its new position.
-      LeafEntry existing{n.key, n.value, old.hash};
-      leaves.insert(std::lower_bound(leaves.begin(), leaves.end(), existing,
-                                     [](const LeafEntry& a, const LeafEntry& b) {
-                                       return a.key < b.key;
-                                     }),
-                    existing);
-    }
-    return Build(ctx, depth, path, std::span(leaves));
-  }
-  const size_t m = SplitAt(items, depth);
-  Node out;
-  out.left = n.left;
-  out.right = n.right;
-  if (m > 0) {
-    HEARTH_ASSIGN_OR_RETURN(out.left, Rebuild(ctx, n.left, depth + 1, path, items.first(m)));
-  }
-  if (m < items.size()) {
-    HEARTH_ASSIGN_OR_RETURN(out.right, Rebuild(ctx, n.right, depth + 1,
-                                               PathWithBit(path, depth, 1), items.subspan(m)));
-  }
-  const Hash32 hash = IndexNodeHash(suite, out.left.hash, out.right.hash);
-  ++nodes_hashed;
-  const NodePos pos{ctx->version, depth, path};
-  store.StageNode(pos, out);
-  return NodeRef{hash, ctx->version};
 }
 
 Status AuthIndex::FlushTo(KvWriter* batch) const {
@@ -339,9 +184,9 @@ std::string AuthIndex::RootKey(uint64_t version) const { return impl_->store.Roo
 std::string AuthIndex::ListKey(const Hash32& key, uint64_t seq) const {
   return impl_->store.ListKey(key, seq);
 }
-std::string AuthIndex::NodeKey(uint64_t version, size_t depth, const Hash32& path) const {
-  HEARTH_CHECK(depth <= kIndexKeyBits);
-  return impl_->store.NodeKey(NodePos{version, depth, path});
+std::string AuthIndex::PageKey(uint64_t version, size_t depth, const Hash32& path) const {
+  HEARTH_CHECK(depth % kPageLevels == 0 && depth <= index_internal::kPageDepthMax);
+  return impl_->store.PageKey(NodePos{version, depth, PathPrefix(path, depth)});
 }
 
 }  // namespace hearth

@@ -1,8 +1,7 @@
-// Node records, storage keys, staging and the node cache of the authenticated index.
+// Pages, storage keys, staging and the page cache of the authenticated index.
 #include "auth_index_store.h"
 
 #include <algorithm>
-#include <bit>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -14,75 +13,139 @@ namespace hearth::index_internal {
 namespace {
 
 constexpr uint8_t kMetaFormat = 1;
+constexpr uint8_t kPageTag = 0x04;
+constexpr uint8_t kLeafKind = 0x02;
+constexpr uint8_t kChildKind = 0x04;
 constexpr char kMetaTag = 'm';
 constexpr char kRootTag = 'r';
-constexpr char kNodeTag = 'n';
+constexpr char kPageKeyTag = 'p';
 constexpr char kListTag = 'l';
-constexpr size_t kInternalRecordBytes = 1 + 32 + 32 + 8 + 8;
-constexpr size_t kLeafRecordBytes = 1 + 32 + 8 + 32;
+constexpr size_t kTerminalBytesMax = 3 + 32 + 8 + 32;
 constexpr size_t kRootRecordBytes = 32 + 8;
 constexpr size_t kMetaRecordBytes = 1 + 1 + 1 + 8 + 8;
+constexpr size_t kTopPageLevelsMax = 4;
 
 void PutBigEndian(std::string* out, uint64_t v, int width) {
   for (int i = width - 1; i >= 0; --i) out->push_back(static_cast<char>(v >> (8 * i)));
 }
 
-void PutHash(std::string* out, const Hash32& h) {
-  out->append(reinterpret_cast<const char*>(h.bytes.data()), h.bytes.size());
-}
-
-std::string EncodeNode(const Node& n) {
-  Writer w(n.leaf ? kLeafRecordBytes : kInternalRecordBytes);
-  if (n.leaf) {
-    w.U8(kIndexLeafTag);
-    w.Hash(n.key);
-    w.U64(n.value.count);
-    w.Hash(n.value.head);
-  } else {
-    w.U8(kIndexNodeTag);
-    w.Hash(n.left.hash);
-    w.Hash(n.right.hash);
-    w.U64(n.left.version);
-    w.U64(n.right.version);
+std::string EncodePage(const Page& page) {
+  Writer w(2 + page.terms.size() * kTerminalBytesMax);
+  w.U8(kPageTag);
+  w.U8(static_cast<uint8_t>(page.terms.size()));
+  for (const Terminal& t : page.terms) {
+    w.U8(t.r);
+    w.U8(t.bits);
+    w.U8(t.leaf ? kLeafKind : kChildKind);
+    w.Hash(t.key);
+    if (t.leaf) {
+      w.U64(t.value.count);
+      w.Hash(t.value.head);
+    } else {
+      w.U64(t.child_version);
+    }
   }
   return std::string(AsChars(w.bytes()));
 }
 
-// Strict: exact length per tag, no empty/empty internal node, Z children at version 0,
-// leaves with count >= 1.
-Status DecodeNode(std::string_view bytes, Node* n) {
-  Reader r(AsBytes(bytes), "index_node");
-  uint8_t tag = 0;
+// Strict decode of the terminals; ComputeSlots checks their meaning.
+Status DecodePage(std::string_view bytes, Page* page) {
+  Reader r(AsBytes(bytes), "index_page");
+  uint8_t tag = 0, n = 0;
   HEARTH_RETURN_IF_ERROR(r.U8("tag", &tag));
-  if (tag == kIndexLeafTag) {
-    n->leaf = true;
-    HEARTH_RETURN_IF_ERROR(r.Hash("key", &n->key));
-    HEARTH_RETURN_IF_ERROR(r.U64("count", &n->value.count));
-    HEARTH_RETURN_IF_ERROR(r.Hash("head", &n->value.head));
-    HEARTH_RETURN_IF_ERROR(r.Finish());
-    if (n->value.count == 0) return r.Error("count", "leaf with count 0");
-    return Status::Ok();
+  if (tag != kPageTag) return r.Error("tag", "unknown tag " + std::to_string(tag));
+  HEARTH_RETURN_IF_ERROR(r.U8("count", &n));
+  if (n == 0 || n > kPageTerminalsMax) return r.Error("count", std::to_string(n) + " terminals");
+  page->terms.resize(n);
+  for (Terminal& t : page->terms) {
+    uint8_t kind = 0;
+    HEARTH_RETURN_IF_ERROR(r.U8("r", &t.r));
+    HEARTH_RETURN_IF_ERROR(r.U8("bits", &t.bits));
+    HEARTH_RETURN_IF_ERROR(r.U8("kind", &kind));
+    if (kind != kLeafKind && kind != kChildKind) {
+      return r.Error("kind", "unknown kind " + std::to_string(kind));
+    }
+    t.leaf = kind == kLeafKind;
+    HEARTH_RETURN_IF_ERROR(r.Hash("key", &t.key));
+    if (t.leaf) {
+      HEARTH_RETURN_IF_ERROR(r.U64("count", &t.value.count));
+      HEARTH_RETURN_IF_ERROR(r.Hash("head", &t.value.head));
+    } else {
+      HEARTH_RETURN_IF_ERROR(r.U64("child_version", &t.child_version));
+    }
   }
-  if (tag != kIndexNodeTag) return r.Error("tag", "unknown tag " + std::to_string(tag));
-  n->leaf = false;
-  HEARTH_RETURN_IF_ERROR(r.Hash("left", &n->left.hash));
-  HEARTH_RETURN_IF_ERROR(r.Hash("right", &n->right.hash));
-  HEARTH_RETURN_IF_ERROR(r.U64("left_version", &n->left.version));
-  HEARTH_RETURN_IF_ERROR(r.U64("right_version", &n->right.version));
-  HEARTH_RETURN_IF_ERROR(r.Finish());
-  if (n->left.hash.IsZero() && n->right.hash.IsZero()) {
-    return r.Error("left", "internal node with two empty children");
-  }
-  if ((n->left.hash.IsZero() && n->left.version != 0) ||
-      (n->right.hash.IsZero() && n->right.version != 0)) {
-    return r.Error("left_version", "empty child with a version");
-  }
-  return Status::Ok();
+  return r.Finish();
 }
 
 std::string KeyHex(const std::string& key) { return ToHex(AsBytes(key)); }
 
+// Fills the slots of one region of a page from its terminals (ComputeSlots).
+class SlotFiller {
+ public:
+  SlotFiller(Suite suite, Page* page) : suite_(suite), page_(page) {}
+
+  Hash32 Fill(size_t r, uint32_t bits, size_t first, size_t end) {
+    Slot& s = page_->slots[SlotIndex(r, bits)];
+    if (first == end || !error_.empty()) return s.hash = Hash32();
+    const Terminal& t0 = page_->terms[first];
+    if (end - first == 1 && t0.r == r) {
+      s.kind = t0.leaf ? SlotKind::kLeaf : SlotKind::kChild;
+      s.term = static_cast<uint8_t>(first);
+      return s.hash = t0.leaf ? IndexLeafHash(suite_, t0.key, t0.value) : t0.key;
+    }
+    if (r == kPageLevels) return Fail("two terminals at one position");
+    size_t mid = first;
+    for (size_t i = first; i < end; ++i) {
+      const Terminal& t = page_->terms[i];
+      if (t.r <= r) return Fail("terminals not prefix-free");
+      const int bit = (t.bits >> (t.r - 1 - r)) & 1;
+      if (bit == 0 && mid != i) return Fail("terminals out of order");
+      if (bit == 0) mid = i + 1;
+    }
+    const Hash32 left = Fill(r + 1, bits * 2, first, mid);
+    const Hash32 right = Fill(r + 1, bits * 2 + 1, mid, end);
+    s.kind = SlotKind::kInternal;
+    return s.hash = IndexNodeHash(suite_, left, right);
+  }
+
+  const std::string& error() const { return error_; }
+
+ private:
+  Hash32 Fail(std::string why) {
+    if (error_.empty()) error_ = std::move(why);
+    return Hash32();
+  }
+
+  Suite suite_;
+  Page* page_;
+  std::string error_;
+};
+
 }  // namespace
+
+Status ComputeSlots(Suite suite, size_t depth, const Hash32& path, Page* page) {
+  HEARTH_CHECK(depth % kPageLevels == 0 && depth <= kPageDepthMax);
+  auto bad = [](const std::string& why) { return Status::InvalidArgument("index page: " + why); };
+  const size_t n = page->terms.size();
+  if (n == 0 || n > kPageTerminalsMax) return bad(std::to_string(n) + " terminals");
+  for (const Terminal& t : page->terms) {
+    if (t.r > kPageLevels || t.bits >= (1u << t.r)) return bad("terminal position out of range");
+    if (t.leaf) {
+      if (t.value.count == 0) return bad("leaf with count 0");
+      if (!SharePrefix(t.key, path, depth) || KeyBits(t.key, depth, t.r) != t.bits) {
+        return bad("leaf key off its position");
+      }
+      if (t.r == 0 && (depth != 0 || n != 1)) return bad("collapsed leaf beside other keys");
+    } else if (t.r != kPageLevels || depth + kPageLevels > kPageDepthMax || t.key.IsZero()) {
+      return bad("child page off relative depth 4 or below the last page level");
+    }
+  }
+  page->slots = {};
+  SlotFiller filler(suite, page);
+  filler.Fill(0, 0, 0, n);
+  if (!filler.error().empty()) return bad(filler.error());
+  return Status::Ok();
+}
 
 size_t NodePosHash::operator()(const NodePos& p) const noexcept {
   // Native-order words are fine here: the hash never leaves the process. Each step is
@@ -99,6 +162,15 @@ size_t NodePosHash::operator()(const NodePos& p) const noexcept {
     h ^= h >> 33;
   }
   return static_cast<size_t>(h);
+}
+
+uint32_t KeyBits(const Hash32& key, size_t depth, size_t r) {
+  HEARTH_CHECK(depth + r <= kIndexKeyBits && r <= kPageLevels);
+  uint32_t v = 0;
+  for (size_t i = depth; i < depth + r; ++i) {
+    v = (v << 1) | static_cast<uint32_t>(IndexKeyBit(key, i));
+  }
+  return v;
 }
 
 Hash32 PathWithBit(const Hash32& path, size_t depth, int bit) {
@@ -128,14 +200,19 @@ bool SharePrefix(const Hash32& a, const Hash32& b, size_t bits) {
 }
 
 NodeStore::NodeStore(Suite suite, const KvReader* committed, std::string prefix,
-                     size_t cache_nodes_max)
+                     size_t cache_pages_max)
     : suite_(suite),
       committed_(committed),
       prefix_(std::move(prefix)),
-      cache_nodes_max_(cache_nodes_max) {
+      cache_pages_max_(cache_pages_max) {
   HEARTH_CHECK(committed_ != nullptr);
-  // A quarter of the bound for the top table (2^levels slots), at most 16 levels.
-  top_levels_ = std::min<size_t>(kTopLevelsMax, std::bit_width(cache_nodes_max_ / 4));
+  // Page levels whose positions (1 + 16 + ... + 16^(L-1)) fit in a quarter of the bound.
+  size_t positions = 0;
+  while (top_page_levels_ < kTopPageLevelsMax &&
+         (positions + (size_t{1} << (4 * top_page_levels_))) * 4 <= cache_pages_max_) {
+    positions += size_t{1} << (4 * top_page_levels_);
+    ++top_page_levels_;
+  }
 }
 
 std::string NodeStore::MetaKey() const { return prefix_ + kMetaTag; }
@@ -148,14 +225,14 @@ std::string NodeStore::RootKey(uint64_t version) const {
 
 std::string NodeStore::ListKey(const Hash32& key, uint64_t seq) const {
   std::string k = prefix_ + kListTag;
-  PutHash(&k, key);
+  k.append(reinterpret_cast<const char*>(key.bytes.data()), key.bytes.size());
   PutBigEndian(&k, seq, 8);
   return k;
 }
 
-std::string NodeStore::NodeKey(const NodePos& pos) const {
-  HEARTH_CHECK(pos.depth <= kIndexKeyBits);
-  std::string k = prefix_ + kNodeTag;
+std::string NodeStore::PageKey(const NodePos& pos) const {
+  HEARTH_CHECK(pos.depth % kPageLevels == 0 && pos.depth <= kPageDepthMax);
+  std::string k = prefix_ + kPageKeyTag;
   PutBigEndian(&k, pos.version, 8);
   PutBigEndian(&k, pos.depth, 2);
   k.append(reinterpret_cast<const char*>(pos.path.bytes.data()), (pos.depth + 7) / 8);
@@ -187,7 +264,6 @@ Result<VersionState> NodeStore::ReadMeta() const {
     d = r.Error("last_version", "version range invalid");
   }
   if (!d.ok()) return Status::Corruption("index meta " + KeyHex(key) + ": " + d.message());
-  static_assert(kMetaRecordBytes == 19);
   st.has_versions = has;
   if (has) {
     HEARTH_ASSIGN_OR_RETURN(st.root, ReadRoot(st.last));
@@ -208,57 +284,53 @@ Result<NodeRef> NodeStore::ReadRoot(uint64_t version) const {
   Reader r(AsBytes(v), "index_root");
   NodeRef ref;
   Status d = r.Hash("root", &ref.hash);
-  if (d.ok()) d = r.U64("node_version", &ref.version);
+  if (d.ok()) d = r.U64("page_version", &ref.version);
   if (d.ok()) d = r.Finish();
   if (d.ok() && ref.hash.IsZero() && ref.version != 0) {
-    d = r.Error("node_version", "empty root with a version");
+    d = r.Error("page_version", "empty root with a version");
   }
   if (!d.ok()) return Status::Corruption("index root " + KeyHex(key) + ": " + d.message());
-  static_assert(kRootRecordBytes == 40);
-  // A root hash altered in place would otherwise go unnoticed: its node must match it.
+  // A root hash altered in place would otherwise go unnoticed: its page must match it.
   if (!ref.hash.IsZero()) {
-    HEARTH_RETURN_IF_ERROR(ReadNode(NodePos{ref.version, 0, Hash32()}, ref.hash).status());
+    HEARTH_RETURN_IF_ERROR(ReadPage(NodePos{ref.version, 0, Hash32()}, ref.hash).status());
   }
   return ref;
 }
 
-Result<Node> NodeStore::ReadNode(const NodePos& pos, const Hash32& expected) const {
-  if (auto it = staged_nodes_.find(pos); it != staged_nodes_.end()) return it->second;
-  if (std::optional<Node> hit = CacheGet(pos)) return *hit;
-  HEARTH_ASSIGN_OR_RETURN(Node n, ReadCommittedNode(pos, expected));
-  CachePut(pos, n);
-  return n;
+Result<std::shared_ptr<const Page>> NodeStore::ReadPage(const NodePos& pos,
+                                                       const Hash32& expected) const {
+  if (auto it = staged_pages_.find(pos); it != staged_pages_.end()) return it->second;
+  if (PagePtr hit = CacheGet(pos)) return hit;
+  HEARTH_ASSIGN_OR_RETURN(PagePtr page, ReadCommittedPage(pos, expected));
+  if (cache_pages_max_ > 0) {
+    std::lock_guard<std::mutex> lock(mu_);
+    CachePut(pos, page);
+  }
+  return page;
 }
 
-Result<Node> NodeStore::ReadCommittedNode(const NodePos& pos, const Hash32& expected) const {
-  const std::string key = NodeKey(pos);
+Result<NodeStore::PagePtr> NodeStore::ReadCommittedPage(const NodePos& pos,
+                                                         const Hash32& expected) const {
+  const std::string key = PageKey(pos);
   std::string v;
   Status s = committed_->Get(key, &v);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    ++node_reads_;
+    ++page_reads_;
   }
   if (s.code() == Code::kNotFound) {
-    return Status::Corruption("index node " + KeyHex(key) + ": missing");
+    return Status::Corruption("index page " + KeyHex(key) + ": missing");
   }
-  if (!s.ok()) return s.Annotate("index node " + KeyHex(key));
-  Node n;
-  if (Status d = DecodeNode(v, &n); !d.ok()) {
-    return Status::Corruption("index node " + KeyHex(key) + ": " + d.message());
-  }
-  if (!n.leaf && pos.depth >= kIndexKeyBits) {
-    return Status::Corruption("index node " + KeyHex(key) + ": internal node at depth 256");
-  }
-  const Hash32 h = n.leaf ? IndexLeafHash(suite_, n.key, n.value)
-                          : IndexNodeHash(suite_, n.left.hash, n.right.hash);
-  if (h != expected) {
-    return Status::Corruption("index node " + KeyHex(key) + ": hash " + h.Hex() +
+  if (!s.ok()) return s.Annotate("index page " + KeyHex(key));
+  auto page = std::make_shared<Page>();
+  Status d = DecodePage(v, page.get());
+  if (d.ok()) d = ComputeSlots(suite_, pos.depth, pos.path, page.get());
+  if (!d.ok()) return Status::Corruption("index page " + KeyHex(key) + ": " + d.message());
+  if (page->hash() != expected) {
+    return Status::Corruption("index page " + KeyHex(key) + ": hash " + page->hash().Hex() +
                               " differs from its parent's pointer " + expected.Hex());
   }
-  if (n.leaf && !SharePrefix(n.key, pos.path, pos.depth)) {
-    return Status::Corruption("index node " + KeyHex(key) + ": leaf key off its position");
-  }
-  return n;
+  return PagePtr(std::move(page));
 }
 
 Result<Hash32> NodeStore::ReadListEntry(const Hash32& key, uint64_t seq) const {
@@ -277,9 +349,9 @@ Result<Hash32> NodeStore::ReadListEntry(const Hash32& key, uint64_t seq) const {
   return Hash32::FromBytes(AsBytes(v));
 }
 
-void NodeStore::StageNode(const NodePos& pos, const Node& node) {
-  staged_nodes_.insert_or_assign(pos, node);
-  ++nodes_written_;
+void NodeStore::StagePage(const NodePos& pos, Page page) {
+  staged_pages_.insert_or_assign(pos, std::make_shared<const Page>(std::move(page)));
+  ++pages_written_;
 }
 
 void NodeStore::StageListEntry(const Hash32& key, uint64_t seq, const Hash32& id) {
@@ -291,14 +363,14 @@ void NodeStore::StageRoot(uint64_t version, const NodeRef& root) {
 }
 
 void NodeStore::Unstage(uint64_t version, std::span<const ListRange> lists) {
-  std::erase_if(staged_nodes_, [version](const auto& e) { return e.first.version == version; });
+  std::erase_if(staged_pages_, [version](const auto& e) { return e.first.version == version; });
   for (const ListRange& r : lists) {
     for (uint64_t seq = r.first_seq; seq < r.end_seq; ++seq) staged_list_.erase({r.key, seq});
   }
 }
 
 void NodeStore::FlushTo(KvWriter* batch, const VersionState& state) const {
-  for (const auto& [pos, node] : staged_nodes_) batch->Put(NodeKey(pos), EncodeNode(node));
+  for (const auto& [pos, page] : staged_pages_) batch->Put(PageKey(pos), EncodePage(*page));
   for (const auto& [k, id] : staged_list_) {
     batch->Put(ListKey(k.first, k.second), AsChars(id.view()));
   }
@@ -320,53 +392,37 @@ void NodeStore::FlushTo(KvWriter* batch, const VersionState& state) const {
 }
 
 void NodeStore::MarkFlushed() {
-  if (cache_nodes_max_ > 0) {
-    // The staged nodes are now committed: hand them to the cache without copying.
+  if (cache_pages_max_ > 0) {
+    // The staged pages are now committed.
     std::lock_guard<std::mutex> lock(mu_);
-    for (auto it = staged_nodes_.begin(); it != staged_nodes_.end();) {
-      if (it->first.depth < top_levels_) {
-        TopPut(it->first, it->second);
-        it = staged_nodes_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    hot_.merge(staged_nodes_);
-    if (hot_.size() >= std::max<size_t>(1, cache_nodes_max_ / 2)) cold_ = std::exchange(hot_, {});
+    for (const auto& [pos, page] : staged_pages_) CachePut(pos, page);
   }
   DiscardStaged();
 }
 
 void NodeStore::DiscardStaged() {
-  staged_nodes_.clear();
+  staged_pages_.clear();
   staged_roots_.clear();
   staged_list_.clear();
 }
 
 size_t NodeStore::TopIndex(const NodePos& pos) const {
-  HEARTH_CHECK(pos.depth < top_levels_ && top_levels_ <= 16);
+  const size_t level = pos.depth / kPageLevels;
+  HEARTH_CHECK(level < top_page_levels_ && top_page_levels_ <= kTopPageLevelsMax);
+  size_t first = 0;  // slots of the levels above
+  for (size_t l = 0; l < level; ++l) first += size_t{1} << (4 * l);
   const uint32_t first16 = (uint32_t{pos.path.bytes[0]} << 8) | pos.path.bytes[1];
-  return ((size_t{1} << pos.depth) - 1) + (first16 >> (16 - pos.depth));
+  return first + (first16 >> (16 - pos.depth));
 }
 
-void NodeStore::TopPut(const NodePos& pos, const Node& node) const {
-  if (top_.empty()) top_.resize((size_t{1} << top_levels_) - 1);
-  TopSlot& slot = top_[TopIndex(pos)];
-  if (slot.used && slot.version > pos.version) return;  // keep the newest
-  slot.used = true;
-  slot.version = pos.version;
-  slot.node = node;
-}
-
-std::optional<Node> NodeStore::CacheGet(const NodePos& pos) const {
-  if (cache_nodes_max_ == 0) return std::nullopt;
+NodeStore::PagePtr NodeStore::CacheGet(const NodePos& pos) const {
+  if (cache_pages_max_ == 0) return nullptr;
   std::lock_guard<std::mutex> lock(mu_);
-  if (pos.depth < top_levels_) {
-    if (top_.empty()) return std::nullopt;
+  if (pos.depth < kPageLevels * top_page_levels_ && !top_.empty()) {
     const TopSlot& slot = top_[TopIndex(pos)];
     if (slot.used && slot.version == pos.version) {
       ++cache_hits_;
-      return slot.node;
+      return slot.page;
     }
   }
   if (auto it = hot_.find(pos); it != hot_.end()) {
@@ -374,32 +430,39 @@ std::optional<Node> NodeStore::CacheGet(const NodePos& pos) const {
     return it->second;
   }
   auto it = cold_.find(pos);
-  if (it == cold_.end()) return std::nullopt;
+  if (it == cold_.end()) return nullptr;
   ++cache_hits_;
-  Node n = it->second;
+  PagePtr page = it->second;
   hot_.insert(cold_.extract(it));  // moves the entry, no allocation
-  if (hot_.size() >= std::max<size_t>(1, cache_nodes_max_ / 2)) cold_ = std::exchange(hot_, {});
-  return n;
+  if (hot_.size() >= std::max<size_t>(1, cache_pages_max_ / 2)) cold_ = std::exchange(hot_, {});
+  return page;
 }
 
-void NodeStore::CachePut(const NodePos& pos, const Node& node) const {
-  if (cache_nodes_max_ == 0) return;
-  std::lock_guard<std::mutex> lock(mu_);
-  if (pos.depth < top_levels_) {
-    const bool newest = top_.empty() || !top_[TopIndex(pos)].used ||
-                        top_[TopIndex(pos)].version <= pos.version;
-    if (newest) return TopPut(pos, node);
+void NodeStore::CachePut(const NodePos& pos, PagePtr page) const {
+  if (pos.depth < kPageLevels * top_page_levels_) {
+    if (top_.empty()) {
+      size_t slots = 0;
+      for (size_t l = 0; l < top_page_levels_; ++l) slots += size_t{1} << (4 * l);
+      top_.resize(slots);
+    }
+    TopSlot& slot = top_[TopIndex(pos)];
+    if (!slot.used || slot.version <= pos.version) {  // keep the newest
+      slot.used = true;
+      slot.version = pos.version;
+      slot.page = std::move(page);
+      return;
+    }
   }
-  hot_.insert_or_assign(pos, node);
-  if (hot_.size() >= std::max<size_t>(1, cache_nodes_max_ / 2)) cold_ = std::exchange(hot_, {});
+  hot_.insert_or_assign(pos, std::move(page));
+  if (hot_.size() >= std::max<size_t>(1, cache_pages_max_ / 2)) cold_ = std::exchange(hot_, {});
 }
 
 IndexStats NodeStore::read_stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   IndexStats s;
-  s.node_reads = node_reads_;
+  s.page_reads = page_reads_;
   s.cache_hits = cache_hits_;
-  s.nodes_written = nodes_written_;
+  s.pages_written = pages_written_;
   return s;
 }
 

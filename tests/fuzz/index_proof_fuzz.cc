@@ -1,7 +1,9 @@
 // Fuzz target: arbitrary bytes decoded as an index proof (auth_index.h). Decoding must never
 // crash; a decoded proof must re-encode to the same bytes (one canonical form); and
 // verification against a fixed two-key map must never accept a false claim (soundness
-// oracle: the truth of every candidate key is known).
+// oracle: the truth of every candidate key is known). The same bytes, stored as the root
+// page of an index, must be read as Corruption or a valid page, never crash (page decoding
+// and the slot computation face damaged storage).
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -9,6 +11,7 @@
 #include <span>
 
 #include "hearth/base/check.h"
+#include "hearth/base/codec.h"
 #include "hearth/ledger/auth_index.h"
 
 using namespace hearth;
@@ -70,6 +73,27 @@ Bytes ValidProof(bool absent) {
 
 void Check(ByteView bytes);
 
+// The bytes as the root page of version 0 of an index whose root record names `root`.
+void CheckStoredPage(ByteView bytes) {
+  MemKv kv;
+  AuthIndex probe(Suite::kEd25519Sha256, &kv, "x");
+  Writer meta;
+  meta.U8(1);
+  meta.U8(static_cast<uint8_t>(Suite::kEd25519Sha256));
+  meta.U8(1);
+  meta.U64(0);
+  meta.U64(0);
+  kv.Put(probe.MetaKey(), AsChars(meta.bytes()));
+  Writer root;
+  root.Hash(TheMap().root);
+  root.U64(0);
+  kv.Put(probe.RootKey(0), AsChars(root.bytes()));
+  kv.Put(probe.PageKey(0, 0, Hash32()), AsChars(bytes));
+  AuthIndex idx(Suite::kEd25519Sha256, &kv, "x", AuthIndex::Options{0});
+  const Status s = idx.Open();
+  HEARTH_CHECK_MSG(s.code() == Code::kCorruption || s.ok(), "stored page: not corruption");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -86,6 +110,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }();
   (void)valid_proofs_verify;
   Check(ByteView(data, size));
+  CheckStoredPage(ByteView(data, size));
   // The input also XORed into a valid proof (first byte picks which one).
   if (size > 0) {
     Bytes mutated = ValidProof(data[0] & 1);

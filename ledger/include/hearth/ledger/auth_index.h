@@ -34,32 +34,37 @@
 // Storage (all keys start with the caller's `key_prefix`; the index owns every key under it):
 //   meta  prefix ‖ 'm'                         -> u8 1 ‖ u8 suite ‖ u8 has_versions
 //                                                 ‖ u64 LE first_version ‖ u64 LE last_version
-//   root  prefix ‖ 'r' ‖ u64 BE version        -> root[32] ‖ u64 LE version of the root node
-//   node  prefix ‖ 'n' ‖ u64 BE version ‖ u16 BE depth ‖ ceil(depth/8) path bytes
-//         (the node's position: the first `depth` key bits, later bits zero)
-//         -> internal: u8 0x03 ‖ left[32] ‖ right[32] ‖ u64 LE left version
-//                      ‖ u64 LE right version  (an empty child: Z and version 0)
-//            leaf:     u8 0x02 ‖ key[32] ‖ u64 LE count ‖ head[32]
+//   root  prefix ‖ 'r' ‖ u64 BE version        -> root[32] ‖ u64 LE version of the root page
+//   page  prefix ‖ 'p' ‖ u64 BE version ‖ u16 BE depth ‖ ceil(depth/8) path bytes
 //   list  prefix ‖ 'l' ‖ key[32] ‖ u64 BE seq  -> id[32]   (seq 0-based, log order)
-// Nodes are immutable and addressed by (version written, position), as Aptos's JMT: a block
-// writes only the nodes on the paths it changes (a leaf pushed deeper by a new neighbour is
-// rewritten at its new position), and a child pointer is (hash, version). Every version's
-// root is kept, so a proof against any past root (a checkpoint's) can be made at any time.
-// Keys sort by version, so each block's nodes are appended in key order (cheap compaction).
-// A node's bytes are exactly its hash preimage (after the tag), so every read is checked:
-// a node whose hash differs from its parent's pointer, or a node that is missing, is
-// Corruption naming the storage key. The list at an old version is the first `count`
+// Pages (Jellyfish-style, with this binary hashing): a page stores four tree levels below
+// a position at a depth d that is a multiple of 4 (the first d key bits, later bits zero),
+// as its terminals left to right: the leaves whose collapsed position lies at relative
+// depth 0..4, and the child pages at relative depth 4 (subtrees with >= 2 keys). Value:
+//   u8 0x04 ‖ u8 n (1..16) ‖ n × (u8 r ‖ u8 bits ‖ u8 kind ‖ payload)
+//     r = relative depth 0..4, bits = the r key bits after d (first bit highest), kind 0x02
+//     leaf: key[32] ‖ u64 LE count ‖ head[32]; kind 0x04 child page (r = 4 only):
+//     hash[32] ‖ u64 LE version of the child page.
+// A page exists for the root (a root page holding one leaf at r = 0 is a one-key map) and
+// for every subtree at a depth multiple of 4 holding >= 2 keys. The page's hash, recomputed
+// from its terminals on every read, must equal its parent's pointer (else Corruption naming
+// the storage key), so a proof reads about log16(n) pages, not log2(n) nodes.
+// Pages are immutable and addressed by (version written, position), as Aptos's Jellyfish
+// Merkle tree: a block rewrites only the pages on the paths it changes, and a child
+// pointer is (hash, version). Every version's root is kept, so a proof against any past
+// root (a checkpoint's) can be made at any time. Keys sort by version, so each block's
+// pages are appended in key order. The list at an old version is the first `count`
 // entries of the current list (lists only grow).
-// Garbage collection (not implemented): a node written at version v is stale from the
-// version that replaces it; pruning versions < p would need a stale-node index
-// (u64 BE stale_since ‖ node key), written with each block, to delete nodes with
+// Garbage collection (not implemented): a page written at version v is stale from the
+// version that rewrites its position; pruning versions < p would need a stale-page index
+// (u64 BE stale_since ‖ page key), written with each block, to delete pages with
 // stale_since <= p; list entries are never garbage.
 //
-// Write discipline (kv.h): ApplyBlock stages nodes, list entries, the root and the meta in
+// Write discipline (kv.h): ApplyBlock stages pages, list entries, the root and the meta in
 // memory; reads see staged state; FlushTo puts them into the caller's batch; MarkFlushed
 // after the batch is durable; DiscardStaged if it was not. Several blocks may be staged.
 //
-// Thread-safety: const methods may run concurrently with each other (the node cache is
+// Thread-safety: const methods may run concurrently with each other (the page cache is
 // guarded by a mutex); ApplyBlock, Open, FlushTo, MarkFlushed and DiscardStaged need
 // exclusive access (the store serialises them). The KvReader must stay valid and show
 // the committed state.
@@ -149,19 +154,20 @@ struct IndexLookup {
 // Counters for benchmarks and tests (cumulative since construction).
 struct IndexStats {
   uint64_t nodes_hashed = 0;   // node and leaf hashes computed by ApplyBlock
-  uint64_t nodes_written = 0;  // node records staged
-  uint64_t node_reads = 0;     // node records read from the KvReader (cache misses)
+  uint64_t pages_written = 0;  // page records staged
+  uint64_t page_reads = 0;     // page records read from the KvReader (cache misses)
   uint64_t cache_hits = 0;
 };
 
 class AuthIndex {
  public:
   struct Options {
-    // Decoded committed nodes kept in memory, about 250 bytes each. The top levels (up to
-    // 16, 2^levels <= cache_nodes_max / 4) sit in a table indexed by position holding the
-    // newest version seen, so walks at the last version pass them without hashing; deeper
-    // and older nodes sit in a two-generation ~LRU map. 0 disables caching.
-    size_t cache_nodes_max = size_t{1} << 20;
+    // Decoded committed pages kept in memory, up to ~2.5 KB each. The top four page
+    // levels (4369 positions, when cache_pages_max >= 4 × that) sit in a table indexed by
+    // position holding the newest version seen, so walks at the last version pass them
+    // without lookups; deeper and older pages sit in a two-generation ~LRU map.
+    // 0 disables caching.
+    size_t cache_pages_max = size_t{1} << 16;
   };
 
   // REQUIRES: committed != nullptr and outlives this object.
@@ -214,8 +220,9 @@ class AuthIndex {
   std::string MetaKey() const;
   std::string RootKey(uint64_t version) const;
   std::string ListKey(const Hash32& key, uint64_t seq) const;
-  // REQUIRES: depth <= 256.
-  std::string NodeKey(uint64_t version, size_t depth, const Hash32& path) const;
+  // The page at `depth` under the first `depth` bits of `path`, written at `version`.
+  // REQUIRES: depth % 4 == 0, depth <= 252.
+  std::string PageKey(uint64_t version, size_t depth, const Hash32& path) const;
 
  private:
   struct Impl;
