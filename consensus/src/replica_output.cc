@@ -175,6 +175,10 @@ void Replica::Restore(const SafetyState& s) {
   }
   for (const Vote& v : valid_polka_) AddTrustedVote(v);
   for (const Vote& v : round_votes_) AddTrustedVote(v);
+  // Line 36 fires "for the first time" in a round: valid_round = round means it already did
+  // in this round before the crash (only line 43 sets validRound, to round_p). Without this,
+  // more than f equivocators could make a second polka fire it again.
+  if (valid_round_ == round_) log_->Get(round_).polka_handled = true;
   for (const std::optional<Proposal>* p : {&last_proposal_, &round_proposal_}) {
     if (!*p) continue;
     RoundMessages& rm = log_->Get((*p)->round);

@@ -144,7 +144,8 @@ Status Validate(const SafetyState& s) {
 }
 
 Bytes EncodeSafetyState(const SafetyState& s) {
-  HEARTH_CHECK(Validate(s).ok());
+  const Status valid = Validate(s);
+  HEARTH_CHECK_MSG(valid.ok(), valid.message().c_str());
   Writer w(256 + s.valid_value.bytes.size());
   w.U8(kSafetyStateTag);
   w.U8(kSafetyStateVersion);

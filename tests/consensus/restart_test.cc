@@ -148,6 +148,29 @@ TEST_CASE("a restarted replica still relays the precommits that moved it to its 
   CHECK(relayed);
 }
 
+TEST_CASE("after a restart, line 36 does not fire a second time in the same round") {
+  // More than f equivocators can make two polkas in one round; line 36 acts on the first
+  // only ("for the first time"), also across a restart.
+  Fixture fx(4, 0);
+  const Value x = ToyValueAt(1, 1);
+  const Value y = ToyValueAt(1, 2);
+  SafetyState s;
+  s.round = 0;
+  s.step = Step::kPrecommit;
+  s.locked_round = s.valid_round = 0;
+  s.locked_id = x.id;
+  s.valid_value = x;
+  for (MemberIndex m = 1; m <= 3; ++m) s.valid_polka.push_back(fx.VoteBy(m, VoteType::kPrevote, 1, 0, x.id));
+  s.last_precommit = fx.VoteBy(0, VoteType::kPrecommit, 1, 0, x.id);
+  fx.Start(1, s);
+  fx.Deliver(fx.ProposalBy(1, 1, 0, y));
+  for (MemberIndex m = 1; m <= 3; ++m) fx.Deliver(fx.PrevoteBy(m, 1, 0, y.id));
+  const SafetyState after = fx.replica->safety_state();
+  CHECK(after.valid_value.id == x.id);
+  CHECK(after.locked_id == x.id);
+  CHECK(Validate(after).ok());
+}
+
 TEST_CASE("persisted state from another height") {
   Fixture fx(4, 0);
   SafetyState later;

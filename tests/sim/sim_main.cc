@@ -154,6 +154,8 @@ int Main(int argc, char** argv) {
     return 2;
   }
   const SimOptions& o = cli.options;
+  // A trace is for a failing seed: keep every line even if the run stops at a CHECK.
+  if (o.trace) std::setvbuf(stdout, nullptr, _IOLBF, 0);
   uint64_t violations = 0, liveness = 0, decided = 0, max_wait = 0;
   consensus::Counters totals;
   NetworkStats net;
