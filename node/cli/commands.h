@@ -20,10 +20,18 @@ class CommandRegistry {
 
 void RegisterLogCommands(CLI::App& app, CommandRegistry& registry);  // log_cmd.cc
 void RegisterIdCommands(CLI::App& app, CommandRegistry& registry);   // id_cmd.cc
+// keygen, genesis, pseudonym-key
+void RegisterKeyCommands(CLI::App& app, CommandRegistry& registry);     // keys_cmd.cc
+void RegisterSynthCommands(CLI::App& app, CommandRegistry& registry);   // synth_cmd.cc
+// devnet up|down|status, submit
+void RegisterDevnetCommands(CLI::App& app, CommandRegistry& registry);  // devnet_cmd.cc
 
 inline void RegisterAll(CLI::App& app, CommandRegistry& registry) {
   RegisterLogCommands(app, registry);
   RegisterIdCommands(app, registry);
+  RegisterKeyCommands(app, registry);
+  RegisterSynthCommands(app, registry);
+  RegisterDevnetCommands(app, registry);
 }
 
 }  // namespace hearth::cli
