@@ -85,6 +85,7 @@ Status VerifyCertificate(const Certificate& c, const MemberVerifier& members) {
   HEARTH_RETURN_IF_ERROR(ValidateShape(c));
   const uint32_t n = members.member_count();
   HEARTH_RETURN_IF_ERROR(CheckMemberCount(n).Annotate("certificate"));
+  // Algorithm 1, line 49: 2f+1 ⟨PRECOMMIT, h, r, id(v)⟩ from distinct members.
   const uint32_t quorum = QuorumSize(n);
   if (c.votes.size() < quorum) {
     return Status::VerifyFailed("certificate: " + std::to_string(c.votes.size()) +

@@ -8,6 +8,8 @@
 
 namespace hearth::consensus {
 
+// "2f+1 ⟨PREVOTE, h_p, r, id(v)⟩" (lines 28, 36), "... nil⟩" (line 44), "2f+1 ⟨PRECOMMIT,
+// h_p, r, id(v)⟩" (line 49): messages from distinct members, so a member counts once per id.
 uint32_t RoundMessages::CountFor(VoteType t, const std::optional<Hash32>& id) const {
   uint32_t c = 0;
   for (const auto& mine : Votes(t)) {
@@ -21,6 +23,7 @@ uint32_t RoundMessages::CountFor(VoteType t, const std::optional<Hash32>& id) co
   return c;
 }
 
+// The ∗ of lines 34 and 47: members with any vote of type t in the round, once each.
 uint32_t RoundMessages::CountAny(VoteType t) const {
   uint32_t c = 0;
   for (const auto& mine : Votes(t)) c += mine.empty() ? 0 : 1;
@@ -111,6 +114,7 @@ const Proposal* RoundMessages::FindProposal(const Hash32& id) const {
   return nullptr;
 }
 
+// Line 55 counts f+1 distinct authors of messages of any kind in a round.
 void RoundMessages::MarkSeen(MemberIndex author) {
   HEARTH_CHECK(author < seen.size());
   if (!seen[author]) {

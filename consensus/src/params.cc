@@ -25,6 +25,8 @@ Status CheckMemberCount(uint32_t n) {
   return Status::Ok();
 }
 
+// timeoutPropose(round_p), timeoutPrevote(round_p) and timeoutPrecommit(round_p) of
+// Algorithm 1, lines 21, 35 and 48.
 uint64_t Timeouts::Grow(uint64_t base, int64_t round) const {
   HEARTH_CHECK(round >= 0);
   const auto r = static_cast<uint64_t>(round);

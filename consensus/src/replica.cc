@@ -183,7 +183,8 @@ Status Replica::StartRound(Round round, Effects* out) {
   log_->OnRound(round_, keep);
   if (Proposer(height_, round_, n_) == config_.self) {  // line 14
     if (last_proposal_ && last_proposal_->round == round_) {
-      // Restarted after proposing in this round: the same proposal again, never another.
+      // Restarted after proposing in this round: line 19 already ran, so the same proposal
+      // again, never another.
       out->push_back(BroadcastEffect{Encode(*last_proposal_)});
       return Status::Ok();
     }
@@ -256,11 +257,13 @@ bool Replica::Valid(const Value& v) {
 Result<bool> Replica::TryDecide(Effects* out) {
   for (const auto& [r, rm] : log_->rounds()) {
     for (const std::optional<Hash32>& id : rm.QuorumValues(VoteType::kPrecommit, quorum_)) {
-      if (!id) continue;
+      if (!id) continue;  // line 49 needs 2f+1 for id(v): a nil quorum decides nothing
+      // Line 49: ⟨PROPOSAL, h_p, r, v, ∗⟩ from proposer(h_p, r) (ingress admits no other).
       const Proposal* p = rm.FindProposal(*id);
       if (p == nullptr) continue;  // the value itself is still missing (gossip / catch-up)
       Value v{p->value, p->value_id};
       if (!Valid(v)) continue;  // line 50
+      // The 2f+1 precommits of line 49 become the commit certificate of decision_p[h_p].
       Certificate cert;
       cert.height = height_;
       cert.round = static_cast<uint32_t>(r);
@@ -277,7 +280,7 @@ Result<bool> Replica::TryDecide(Effects* out) {
 
 void Replica::Decide(Value value, Certificate certificate, Effects* out) {
   HEARTH_CHECK(!awaiting_apply_ && certificate.height == height_);
-  HEARTH_CHECK(certificate.votes.size() >= quorum_);
+  HEARTH_CHECK(certificate.votes.size() >= quorum_);  // line 49: 2f+1 precommits
   awaiting_apply_ = true;  // decision_p[h_p] = v; lines 52-54 run in OnDecisionApplied
   out->push_back(DecideEffect{std::move(value), std::move(certificate)});
 }
@@ -285,8 +288,10 @@ void Replica::Decide(Value value, Certificate certificate, Effects* out) {
 // Line 55: upon f+1 ⟨∗, h_p, round, ∗, ∗⟩ with round > round_p do StartRound(round).
 Result<bool> Replica::TryRoundSkip(Effects* out) {
   const auto& rounds = log_->rounds();
+  // Highest round first: line 55 may hold for several rounds at once, and the highest one
+  // makes the others stale.
   for (auto it = rounds.rbegin(); it != rounds.rend() && it->first > round_; ++it) {
-    if (it->second.seen_count >= f_ + 1) {
+    if (it->second.seen_count >= f_ + 1) {  // line 55: f+1 distinct authors in `round`
       SetRoundEvidence(it->first, /*skip=*/true);
       HEARTH_RETURN_IF_ERROR(StartRound(it->first, out));  // line 56
       return true;
@@ -297,10 +302,12 @@ Result<bool> Replica::TryRoundSkip(Effects* out) {
 
 // Lines 22-27 and 28-33, in step propose of round_p.
 Result<bool> Replica::TryPrevoteOnProposal(Effects* out) {
-  if (step_ != Step::kPropose) return false;
+  if (step_ != Step::kPropose) return false;  // lines 22, 28: while step_p = propose
   RoundMessages* rm = log_->Find(round_);
   if (rm == nullptr) return false;
   const bool ignore_lock = config_.TEST_planted_bug == PlantedBug::kLock;
+  // Lines 22, 28: "from proposer(h_p, round_p)" — ingress stores no proposal of round_p
+  // from anyone else.
   for (const Proposal& p : rm->proposals) {
     Value v{p.value, p.value_id};
     bool vote_value = false;
@@ -312,6 +319,7 @@ Result<bool> Replica::TryPrevoteOnProposal(Effects* out) {
       // Line 28: ⟨PROPOSAL, h_p, round_p, v, vr⟩ AND 2f+1 ⟨PREVOTE, h_p, vr, id(v)⟩ with
       // 0 <= vr < round_p (decoding guarantees vr < round).
       const RoundMessages* vr = log_->Find(p.valid_round);
+      // Line 28: without 2f+1 prevotes for id(v) at vr the rule is not enabled (yet).
       if (vr == nullptr || vr->CountFor(VoteType::kPrevote, v.id) < quorum_) continue;
       // Line 29: valid(v) ∧ (lockedRound_p <= vr ∨ lockedValue_p = v).
       vote_value = Valid(v) &&
@@ -334,9 +342,11 @@ Result<bool> Replica::TryCurrentRoundQuorums(Effects* out) {
   // valid(v) ∧ step_p >= prevote, for the first time.
   if (step_ >= Step::kPrevote && !rm->polka_handled) {
     for (const std::optional<Hash32>& id : rm->QuorumValues(VoteType::kPrevote, quorum_)) {
+      // Line 36 needs the proposal of v (from proposer(h_p, round_p)) and valid(v); a polka
+      // for nil is line 44's.
       const Proposal* p = id ? rm->FindProposal(*id) : nullptr;
       if (p == nullptr || !Valid(Value{p->value, p->value_id})) continue;
-      rm->polka_handled = true;
+      rm->polka_handled = true;  // line 36: "for the first time"
       Value v{p->value, p->value_id};
       valid_polka_ = rm->VotesFor(VoteType::kPrevote, v.id);
       valid_value_ = v;         // line 42
@@ -347,7 +357,9 @@ Result<bool> Replica::TryCurrentRoundQuorums(Effects* out) {
         step_ = Step::kPrecommit;     // line 41
         HEARTH_RETURN_IF_ERROR(SendVote(VoteType::kPrecommit, v.id, out));  // line 40
       } else {
-        Persist(out);  // validValue changed: keep it across a crash (liveness)
+        // Step precommit: lines 37-41 are skipped, only lines 42-43 run. validValue changed:
+        // keep it across a crash (liveness).
+        Persist(out);
       }
       return true;
     }
@@ -361,14 +373,14 @@ Result<bool> Replica::TryCurrentRoundQuorums(Effects* out) {
     }
     // Line 34: 2f+1 ⟨PREVOTE, h_p, round_p, ∗⟩ while step_p = prevote, for the first time.
     if (!rm->prevote_timer_set && rm->CountAny(VoteType::kPrevote) >= quorum_) {
-      rm->prevote_timer_set = true;
+      rm->prevote_timer_set = true;  // line 34: "for the first time"
       Schedule(TimerKind::kPrevote, config_.timeouts.Prevote(round_), out);  // line 35
       return true;
     }
   }
   // Line 47: 2f+1 ⟨PRECOMMIT, h_p, round_p, ∗⟩ for the first time.
   if (!rm->precommit_timer_set && rm->CountAny(VoteType::kPrecommit) >= quorum_) {
-    rm->precommit_timer_set = true;
+    rm->precommit_timer_set = true;  // line 47: "for the first time"
     Schedule(TimerKind::kPrecommit, config_.timeouts.Precommit(round_), out);  // line 48
     return true;
   }
@@ -377,6 +389,7 @@ Result<bool> Replica::TryCurrentRoundQuorums(Effects* out) {
 
 // Lines 57-60.
 Status Replica::OnTimeoutPropose(const Timer& t, Effects* out) {
+  // Line 58: height = h_p ∧ round = round_p ∧ step_p = propose (and h_p not yet decided).
   if (awaiting_apply_ || t.height != height_ || t.round != round_ || step_ != Step::kPropose) {
     return Status::Ok();
   }
@@ -386,6 +399,7 @@ Status Replica::OnTimeoutPropose(const Timer& t, Effects* out) {
 
 // Lines 61-64.
 Status Replica::OnTimeoutPrevote(const Timer& t, Effects* out) {
+  // Line 62: height = h_p ∧ round = round_p ∧ step_p = prevote (and h_p not yet decided).
   if (awaiting_apply_ || t.height != height_ || t.round != round_ || step_ != Step::kPrevote) {
     return Status::Ok();
   }
@@ -395,6 +409,7 @@ Status Replica::OnTimeoutPrevote(const Timer& t, Effects* out) {
 
 // Lines 65-67.
 Status Replica::OnTimeoutPrecommit(const Timer& t, Effects* out) {
+  // Line 66: height = h_p ∧ round = round_p (and h_p not yet decided).
   if (awaiting_apply_ || t.height != height_ || t.round != round_) return Status::Ok();
   if (round_ >= kRoundMax) return Status::Ok();  // no round beyond what the wire can carry
   SetRoundEvidence(round_, /*skip=*/false);

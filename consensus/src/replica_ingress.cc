@@ -119,6 +119,7 @@ void Replica::HandleProposal(Proposal p) {
     case HeightCheck::kNextHeight: return BufferNextHeight(p.proposer, Message(std::move(p)));
     case HeightCheck::kDropped: return;
   }
+  // Lines 22, 28, 36 and 49 read proposals "from proposer(h_p, r)" only.
   if (p.proposer != Proposer(height_, p.round, n_)) return Count(Drop::kNotProposer);
   if (p.round <= round_ && !AdmitRound(p.round, p.proposer)) return;
   if (const RoundMessages* rm = log_->Find(p.round); rm != nullptr && !rm->proposals.empty()) {
@@ -210,7 +211,7 @@ void Replica::HandleDecided(Decided d, Effects* out) {
   Value v{std::move(d.value), d.certificate.value_id};
   if (!Valid(v)) return Count(Drop::kInvalidValue);  // line 50
   ++counters_.accepted;
-  Decide(std::move(v), std::move(d.certificate), out);
+  Decide(std::move(v), std::move(d.certificate), out);  // line 51
 }
 
 }  // namespace hearth::consensus

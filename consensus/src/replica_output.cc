@@ -39,8 +39,9 @@ void Replica::Schedule(TimerKind kind, uint64_t delay_ticks, Effects* out) {
   out->push_back(TimerEffect{Timer{kind, height_, round_}, delay_ticks});
 }
 
+// Line 19: broadcast ⟨PROPOSAL, h_p, round_p, proposal, validRound_p⟩.
 Status Replica::SendProposal(const Value& value, Effects* out) {
-  HEARTH_CHECK(Proposer(height_, round_, n_) == config_.self);
+  HEARTH_CHECK(Proposer(height_, round_, n_) == config_.self);  // line 14
   HEARTH_CHECK(!last_proposal_ || last_proposal_->round < round_);
   Proposal p;
   p.height = height_;
@@ -72,6 +73,8 @@ Status Replica::SendProposal(const Value& value, Effects* out) {
   return Status::Ok();
 }
 
+// The broadcasts of ⟨PREVOTE, h_p, round_p, id(v) or nil⟩ (lines 24, 26, 30, 32, 59) and
+// ⟨PRECOMMIT, h_p, round_p, id(v) or nil⟩ (lines 40, 45, 63), under the guard above.
 Status Replica::SendVote(VoteType type, const std::optional<Hash32>& id, Effects* out) {
   std::optional<Vote>& last = type == VoteType::kPrevote ? last_prevote_ : last_precommit_;
   if (last && last->round >= round_) {
