@@ -1,0 +1,159 @@
+// bench_ingest: committed signed attestations per second on four nodes on this machine —
+// real TLS between them, real LevelDB stores, bulk admission as POST /v1/records does it —
+// against the signature-verification bound measured in the same run:
+//   bound = single-core Ed25519 verifies/s × cores ÷ nodes
+// (each node verifies every signature itself, once). Target ratio >= 0.8 (DESIGN.md).
+//
+//   bench_ingest [attestations]     (default 200000; env HEARTH_BENCH_ATTESTATIONS too)
+//
+// The four nodes run in this process (the same code as hearthd, without HTTP parsing), so
+// they share the cores exactly as four processes would. Signing the input happens before
+// the clock starts. Also printed: admission-to-commit latency p50/p99 (histogram bucket
+// bounds) and the resident memory of the whole process (four nodes) at the end.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+#include "../tests/node/cluster_fixture.h"
+
+namespace hearth {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+Transaction Attest(const test::Cluster& c, size_t member, uint64_t k) {
+  TxBody body;
+  body.suite = Suite::kEd25519Sha256;
+  body.chain_id = c.genesis().chain_id;
+  body.issued_at_ms = 1'767'225'600'000ULL + k;
+  body.nonce = k;
+  Attestation a;
+  a.subject = SuiteHash(Suite::kEd25519Sha256, AsBytes("subject-" + std::to_string(k / 12)));
+  a.category = member == 1 ? Category::kWage : member == 2 ? Category::kPension : Category::kDibaoBenefit;
+  a.first_month = 202401 + static_cast<uint32_t>(k % 12);
+  a.last_month = a.first_month;
+  a.amount_fen = static_cast<int64_t>(200000 + k % 100000);
+  body.payload = a;
+  auto tx = Transaction::Sign(std::move(body), c.issuer(member));
+  HEARTH_CHECK(tx.ok());
+  return std::move(tx).value();
+}
+
+double VerifiesPerSecond(const test::Cluster& c) {
+  std::vector<Transaction> txs;
+  for (uint64_t k = 0; k < 512; ++k) txs.push_back(Attest(c, 1, 900'000'000 + k));
+  const PublicKey& key = c.issuer(1).public_key();
+  size_t n = 0;
+  const auto t0 = Clock::now();
+  while (Seconds(t0, Clock::now()) < 1.0) {
+    for (const auto& tx : txs) HEARTH_CHECK(tx.VerifySignature(key).ok());
+    n += txs.size();
+  }
+  return static_cast<double>(n) / Seconds(t0, Clock::now());
+}
+
+uint64_t RssKiB() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::strtoull(line.c_str() + 6, nullptr, 10);
+  }
+  return 0;
+}
+
+int Run(uint64_t count) {
+  test::Cluster c(4, "bench-ingest");
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const double v_before = VerifiesPerSecond(c);
+
+  // Sign the input on all cores (not timed). Agencies 0..3 submit a quarter each.
+  std::vector<std::vector<Transaction>> per(4);
+  {
+    std::vector<std::thread> ts;
+    for (size_t m = 0; m < 4; ++m) {
+      ts.emplace_back([&, m] {
+        for (uint64_t k = m; k < count; k += 4) per[m].push_back(Attest(c, m, k));
+      });
+    }
+    for (auto& t : ts) t.join();
+  }
+  for (size_t i = 0; i < 4; ++i) {
+    c.config(i).block_interval_ms = 100;
+    c.config(i).block_txs_max = 8192;
+    c.config(i).mempool_max = 1'000'000;
+    HEARTH_CHECK(c.StartNode(i).ok());
+  }
+  const auto t0 = Clock::now();
+  const Agency agencies[] = {Agency::kCivilAffairs, Agency::kTax, Agency::kSocialSecurity,
+                             Agency::kDisabilityFederation};
+  constexpr size_t kChunk = 10'000;
+  std::vector<std::thread> submitters;
+  std::atomic<uint64_t> rejected{0};
+  for (size_t m = 0; m < 4; ++m) {
+    submitters.emplace_back([&, m] {
+      for (size_t off = 0; off < per[m].size(); off += kChunk) {
+        std::vector<Result<Transaction>> lines;
+        for (size_t i = off; i < std::min(per[m].size(), off + kChunk); ++i) lines.emplace_back(per[m][i]);
+        for (;;) {
+          auto out = c.node(m).Submit(lines, agencies[m]);
+          std::vector<Result<Transaction>> retry;
+          for (size_t i = 0; i < out.size(); ++i) {
+            if (out[i].kind == node::SubmitOutcome::Kind::kRetryLater) retry.push_back(lines[i]);
+            if (out[i].kind == node::SubmitOutcome::Kind::kRejected) ++rejected;
+          }
+          if (retry.empty()) break;
+          lines = std::move(retry);
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+      }
+    });
+  }
+  for (auto& t : submitters) t.join();
+  const auto t_admitted = Clock::now();
+  bool done = test::WaitFor([&] {
+    for (size_t i = 0; i < 4; ++i) {
+      if (c.node(i).store().head().log_size < count) return false;
+    }
+    return true;
+  }, std::chrono::seconds(3600));
+  const auto t1 = Clock::now();
+  const double v_after = VerifiesPerSecond(c);
+  if (!done || rejected != 0) {
+    std::printf("FAILED: committed=%llu of %llu, rejected=%llu\n",
+                static_cast<unsigned long long>(c.node(0).store().head().log_size),
+                static_cast<unsigned long long>(count), static_cast<unsigned long long>(rejected.load()));
+    return 1;
+  }
+  const double secs = Seconds(t0, t1);
+  const double rate = static_cast<double>(count) / secs;
+  const double v = (v_before + v_after) / 2;
+  const double bound = v * cores / 4;
+  std::printf("attestations        %llu (4 nodes, %u cores)\n", static_cast<unsigned long long>(count), cores);
+  std::printf("admitted in         %.2f s\n", Seconds(t0, t_admitted));
+  std::printf("committed on all 4  %.2f s\n", secs);
+  std::printf("committed/s         %.0f\n", rate);
+  std::printf("verify/s 1 core     %.0f (before %.0f, after %.0f)\n", v, v_before, v_after);
+  std::printf("bound               %.0f /s (verify/s x %u cores / 4 nodes)\n", bound, cores);
+  std::printf("ratio               %.2f (target >= 0.8)\n", rate / bound);
+  std::printf("commit latency      p50 <= %llu ms, p99 <= %llu ms (node 0)\n",
+              static_cast<unsigned long long>(c.node(0).CommitLatencyQuantileMs(0.5)),
+              static_cast<unsigned long long>(c.node(0).CommitLatencyQuantileMs(0.99)));
+  std::printf("peak RSS (4 nodes)  %.1f MiB\n", static_cast<double>(RssKiB()) / 1024.0);
+  return 0;
+}
+
+}  // namespace
+}  // namespace hearth
+
+int main(int argc, char** argv) {
+  uint64_t count = 200'000;
+  if (const char* e = std::getenv("HEARTH_BENCH_ATTESTATIONS")) count = std::strtoull(e, nullptr, 10);
+  if (argc > 1) count = std::strtoull(argv[1], nullptr, 10);
+  return hearth::Run(count);
+}

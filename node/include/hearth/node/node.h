@@ -1,0 +1,98 @@
+// node.h: hearthd's runtime. One Node = one block store, one consensus replica (voters),
+// the mempool with its admission pipeline, the peer transport and the HTTPS API.
+//
+// Threads:
+//  - the core thread (one asio::io_context) owns the replica, its timers, block building and
+//    commits: the consensus machine is driven from exactly one thread;
+//  - the transport's threads hand consensus frames to the core thread and transaction
+//    gossip to admission;
+//  - admission verifies signatures on a pool of hardware_concurrency() threads, once per
+//    node: a block's transactions already admitted here are not verified again;
+//  - the API server's threads call Submit and the read methods, which are thread-safe.
+//
+// Commit (DESIGN.md "Node"): a decided block is committed with its certificate in one
+// synced LevelDB batch (BlockStore::CommitBlock) before the replica is told to move on;
+// the consensus safety state is written (fsync + rename) before any vote that depends on
+// it leaves. Failpoints (HEARTH_FAILPOINT=name[@n], for crash tests) kill the process with
+// SIGKILL at: commit.before_batch, commit.after_batch, commit.after_apply.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hearth/base/status.h"
+#include "hearth/ledger/store.h"
+#include "hearth/ledger/transaction.h"
+#include "hearth/node/genesis.h"
+#include "hearth/node/node_config.h"
+
+namespace hearth::node {
+
+// Per-line answer of admission.
+struct SubmitOutcome {
+  enum class Kind { kAccepted, kDuplicate, kRejected, kRetryLater };
+  Kind kind = Kind::kRejected;
+  std::optional<Hash32> id;
+  std::string reason;   // kRejected / kRetryLater: why
+  std::string warning;  // kAccepted: e.g. signed with a revoked key
+};
+std::string_view SubmitKindName(SubmitOutcome::Kind k);  // accepted, duplicate, rejected, retry_later
+
+struct TxStatus {
+  enum class State { kUnknown, kPending, kCommitted, kDropped };
+  State state = State::kUnknown;
+  std::optional<StoredTx> committed;
+  std::string dropped_reason;
+};
+
+class Node {
+ public:
+  // Opens the store, loads keys and replays key events. Fails with the field or file at
+  // fault when the config and genesis do not fit together.
+  static Result<std::unique_ptr<Node>> Create(NodeConfig config, Genesis genesis);
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // Starts the transport, the replica and the API. After OK, api_port()/p2p_port() are set.
+  Status Start();
+  // Stops everything; idempotent.
+  void Stop();
+  // Blocks until Stop() is called or the node fails; returns why it stopped.
+  Status Wait();
+
+  uint16_t api_port() const;
+  uint16_t p2p_port() const;
+
+  // Admission of parsed lines (a parse error stays a rejection with its reason).
+  // `only_agency`: the submitting principal's agency; a record signed by another agency's
+  // key is rejected. nullopt: no restriction (peer gossip, tests).
+  std::vector<SubmitOutcome> Submit(std::vector<Result<Transaction>> lines,
+                                    std::optional<Agency> only_agency);
+  TxStatus GetTxStatus(const Hash32& id) const;
+
+  const Genesis& genesis() const { return genesis_; }
+  const NodeConfig& config() const { return config_; }
+  BlockStore& store() { return *store_; }
+  const BlockStore& store() const { return *store_; }
+  // Prometheus text of the node's own metrics (the API adds the server's).
+  std::string MetricsText() const;
+  size_t mempool_size() const;
+  // Admission-to-commit latency of transactions admitted here, in ms (bucket upper bound).
+  uint64_t CommitLatencyQuantileMs(double q) const;
+
+ private:
+  struct Impl;
+  explicit Node(NodeConfig config, Genesis genesis);
+
+  NodeConfig config_;
+  Genesis genesis_;
+  std::unique_ptr<BlockStore> store_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hearth::node

@@ -1,0 +1,980 @@
+#include "hearth/node/node.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <latch>
+#include <unordered_set>
+#include <sstream>
+
+#include "hearth/base/codec.h"
+#include "hearth/consensus/messages.h"
+#include "hearth/consensus/safety_state.h"
+#include "hearth/api/http_server.h"
+#include "hearth/api/tokens.h"
+#include "hearth/node/log.h"
+#include "hearth/node/node_api.h"
+#include "hearth/node/tls.h"
+#include "node_internal.h"
+
+namespace hearth::node {
+
+namespace asio = boost::asio;
+
+uint64_t NowMs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+void ParallelFor(asio::thread_pool& pool, size_t workers, size_t n,
+                 const std::function<void(size_t)>& fn) {
+  if (n == 0) return;
+  if (n < 8 || workers <= 1) {
+    for (size_t i = 0; i < n; ++i) fn(i);
+    return;
+  }
+  // The caller works too, and waits for items, not for tasks: a task that starts late (the
+  // pool busy with other batches) finds nothing left and touches only the shared state, so
+  // nested or concurrent calls on one pool cannot deadlock.
+  struct State {
+    std::atomic<size_t> next{0};
+    size_t n = 0;
+    const std::function<void(size_t)>* fn = nullptr;
+    std::mutex mu;
+    std::condition_variable cv;
+    size_t done = 0;
+  };
+  auto st = std::make_shared<State>();
+  st->n = n;
+  st->fn = &fn;
+  auto work = [](const std::shared_ptr<State>& s) {
+    size_t did = 0;
+    for (size_t i = s->next.fetch_add(1); i < s->n; i = s->next.fetch_add(1)) {
+      (*s->fn)(i);
+      ++did;
+    }
+    if (did == 0) return;
+    std::lock_guard lock(s->mu);
+    s->done += did;
+    if (s->done == s->n) s->cv.notify_all();
+  };
+  for (size_t p = 1; p < std::min(workers, n); ++p) asio::post(pool, [st, work] { work(st); });
+  work(st);
+  std::unique_lock lock(st->mu);
+  st->cv.wait(lock, [&] { return st->done == st->n; });
+}
+
+void LatencyHistogram::Observe(uint64_t ms) {
+  std::lock_guard lock(mu_);
+  size_t i = 0;
+  while (i < std::size(kBounds) && ms > kBounds[i]) ++i;
+  ++counts_[i];
+  sum_ += ms;
+  ++total_;
+}
+
+std::string LatencyHistogram::Text(std::string_view name, std::string_view help) const {
+  std::lock_guard lock(mu_);
+  std::ostringstream o;
+  o << "# HELP " << name << " " << help << "\n# TYPE " << name << " histogram\n";
+  uint64_t cum = 0;
+  for (size_t i = 0; i < std::size(kBounds); ++i) {
+    cum += counts_[i];
+    o << name << "_bucket{le=\"" << static_cast<double>(kBounds[i]) / 1000.0 << "\"} " << cum << "\n";
+  }
+  cum += counts_[std::size(kBounds)];
+  o << name << "_bucket{le=\"+Inf\"} " << cum << "\n";
+  o << name << "_sum " << static_cast<double>(sum_) / 1000.0 << "\n";
+  o << name << "_count " << total_ << "\n";
+  return o.str();
+}
+
+uint64_t LatencyHistogram::Quantile(double q) const {
+  std::lock_guard lock(mu_);
+  if (total_ == 0) return 0;
+  const double want = q * static_cast<double>(total_);
+  uint64_t cum = 0;
+  for (size_t i = 0; i < counts_.size(); ++i) {
+    cum += counts_[i];
+    if (static_cast<double>(cum) >= want) return i < std::size(kBounds) ? kBounds[i] : UINT64_MAX;
+  }
+  return UINT64_MAX;
+}
+
+std::string_view SubmitKindName(SubmitOutcome::Kind k) {
+  switch (k) {
+    case SubmitOutcome::Kind::kAccepted: return "accepted";
+    case SubmitOutcome::Kind::kDuplicate: return "duplicate";
+    case SubmitOutcome::Kind::kRejected: return "rejected";
+    case SubmitOutcome::Kind::kRetryLater: return "retry_later";
+  }
+  return "?";
+}
+
+namespace {
+
+Result<std::string> ReadFile(const std::string& path, std::string_view what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IOError(std::string(what) + " " + path + ": cannot be read");
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Writes `data` to `path` durably: temp file, fsync, rename, fsync of the folder.
+Status WriteFileDurably(const std::string& path, ByteView data) {
+  const std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::IOError("cannot create " + tmp);
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t w = ::write(fd, data.data() + off, data.size() - off);
+    if (w <= 0) {
+      ::close(fd);
+      return Status::IOError("cannot write " + tmp);
+    }
+    off += static_cast<size_t>(w);
+  }
+  if (::fsync(fd) != 0) {
+    ::close(fd);
+    return Status::IOError("fsync failed on " + tmp);
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return Status::IOError("cannot rename " + tmp);
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return Status::Ok();
+}
+
+// HEARTH_FAILPOINT=name[@n]: the n-th (default first) time `name` is reached, SIGKILL.
+class Failpoints {
+ public:
+  Failpoints() {
+    const char* env = std::getenv("HEARTH_FAILPOINT");
+    if (env == nullptr) return;
+    std::string s(env);
+    auto at = s.find('@');
+    name_ = s.substr(0, at);
+    if (at != std::string::npos) remaining_ = std::strtoull(s.c_str() + at + 1, nullptr, 10);
+    if (remaining_ == 0) remaining_ = 1;
+  }
+  void Hit(std::string_view name) {
+    if (name_.empty() || name != name_) return;
+    if (--remaining_ == 0) {
+      Log(LogLevel::kWarn, "failpoint " + name_ + ": killing the process");
+      ::kill(::getpid(), SIGKILL);
+    }
+  }
+
+ private:
+  std::string name_;
+  uint64_t remaining_ = 1;
+};
+
+class NodeSigner : public consensus::Signer {
+ public:
+  NodeSigner(PrivateKey key, std::string chain_id) : key_(std::move(key)), chain_id_(std::move(chain_id)) {}
+  Result<Bytes> Sign(std::string_view context, ByteView message) override {
+    return key_.Sign(context, chain_id_, message);
+  }
+
+ private:
+  PrivateKey key_;
+  std::string chain_id_;
+};
+
+class GenesisVerifier : public consensus::MemberVerifier {
+ public:
+  explicit GenesisVerifier(const Genesis& g) : chain_id_(g.chain_id) {
+    for (const auto& m : g.members) keys_.push_back(m.node_key);
+  }
+  uint32_t member_count() const override { return static_cast<uint32_t>(keys_.size()); }
+  Status Verify(consensus::MemberIndex member, std::string_view context, ByteView message,
+                ByteView signature) const override {
+    HEARTH_CHECK(member < keys_.size());
+    return keys_[member].Verify(context, chain_id_, message, signature);
+  }
+
+ private:
+  std::string chain_id_;
+  std::vector<PublicKey> keys_;
+};
+
+Bytes EncodeGossip(const std::vector<Transaction>& txs) {
+  Writer w;
+  w.Count(txs.size());
+  for (const auto& tx : txs) w.Blob(tx.Encode());
+  return w.Take();
+}
+
+}  // namespace
+
+struct Node::Impl : public consensus::Application {
+  Node* node;
+  NodeConfig& config;
+  Genesis& genesis;
+  BlockStore& store;
+  const size_t workers = std::max(1u, std::thread::hardware_concurrency());
+
+  std::optional<uint16_t> self;  // voters: member index
+  std::unique_ptr<NodeSigner> signer;
+  GenesisVerifier verifier;
+  std::unique_ptr<consensus::Replica> replica;
+  std::unique_ptr<Transport> transport;
+  api::TokenStore tokens;
+  std::unique_ptr<api::HttpServer> http;
+  std::string safety_path;
+  Failpoints failpoints;
+
+  // Keys: committed state, and committed + pending key events (admission).
+  mutable std::mutex reg_mu;
+  KeyRegistry committed_reg;
+  KeyRegistry admission_reg;
+  std::vector<Transaction> pending_key_events;
+
+  Mempool mempool;
+  std::mutex admission_mu;  // one batch at a time (its signatures in parallel)
+  asio::thread_pool verify_pool;
+
+  asio::io_context core_io;
+  asio::thread_pool gossip_pool{1};  // admission of peers' gossip, one batch at a time
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> core_work;
+  std::thread core_thread;
+
+  // Decoded blocks by id (value ids seen in proposals), at the current height only.
+  std::map<Hash32, std::shared_ptr<const Block>> block_cache;
+  uint64_t block_cache_height = 0;
+
+  std::mutex stop_call_mu;
+  bool stop_done = false;
+  std::mutex stop_mu;
+  std::condition_variable stop_cv;
+  bool stopped = false;
+  Status stop_status;
+  std::atomic<bool> started{false};
+
+  // Metrics.
+  LatencyHistogram commit_latency;
+  std::atomic<uint64_t> txs_committed{0};
+  std::atomic<uint64_t> blocks_committed{0};
+  mutable std::mutex reject_mu;
+  std::map<std::string, uint64_t> rejected_by_reason;
+  std::atomic<uint64_t> accepted_total{0}, duplicate_total{0}, retry_total{0};
+  std::atomic<uint64_t> peer_txs_in{0};
+
+  Impl(Node* n)
+      : node(n),
+        config(n->config_),
+        genesis(n->genesis_),
+        store(*n->store_),
+        verifier(n->genesis_),
+        committed_reg(n->genesis_),
+        admission_reg(n->genesis_),
+        mempool(n->config_.mempool_max, 2ull * 1024 * 1024 * 1024),
+        verify_pool(std::max(1u, std::thread::hardware_concurrency())) {}
+
+  // ---- startup ----
+  Status ReplayKeyEvents() {
+    const ChainHead head = store.head();
+    for (uint64_t h = 1; h <= head.height; ++h) {
+      HEARTH_ASSIGN_OR_RETURN(Block b, store.GetBlock(h));
+      const uint64_t first = b.header.log_size - b.txs.size();
+      for (size_t i = 0; i < b.txs.size(); ++i) {
+        if (b.txs[i].kind() == TxKind::kKeyEvent) committed_reg.Apply(b.txs[i], first + i);
+      }
+    }
+    admission_reg = committed_reg;
+    return Status::Ok();
+  }
+
+  // ---- consensus::Application ----
+  consensus::Value ProposeValue(consensus::Height height) override {
+    const ChainHead head = store.head();
+    HEARTH_CHECK(head.height + 1 == height);
+    std::vector<Transaction> candidates = mempool.Peek(config.block_txs_max, kBlockTxBytesBudget);
+    std::vector<Transaction> txs;
+    KeyRegistry reg = CommittedRegistry();
+    for (auto& tx : candidates) {
+      if (store.LocateTx(tx.id()).ok()) {
+        Hash32 id = tx.id();
+        mempool.RemoveCommitted(std::span<const Hash32>(&id, 1));
+        continue;
+      }
+      RuleCheck rc = reg.Check(tx);
+      if (!rc.status.ok()) {
+        Log(LogLevel::kWarn, "mempool drop id=" + tx.id().Hex() + " reason=" + rc.status.ToString());
+        mempool.Drop(tx.id(), rc.status.ToString());
+        continue;
+      }
+      reg.Apply(tx, head.log_size + txs.size());
+      txs.push_back(std::move(tx));
+    }
+    auto roots = store.PreviewRoots(txs);
+    if (!roots.ok()) {
+      Log(LogLevel::kError, "propose height=" + std::to_string(height) +
+                                " cannot build on these transactions: " + roots.status().ToString() +
+                                "; proposing an empty block");
+      txs.clear();
+      roots = store.PreviewRoots(txs);
+      HEARTH_CHECK(roots.ok());
+    }
+    uint64_t parent_time = genesis.genesis_time_ms;
+    if (head.height > 0) {
+      auto ph = store.Header(head.height);
+      HEARTH_CHECK(ph.ok());
+      parent_time = ph->time_ms;
+    }
+    Block b;
+    b.header.suite = genesis.suite;
+    b.header.chain_id = genesis.chain_id;
+    b.header.height = height;
+    b.header.prev_hash = roots->prev_hash;
+    b.header.time_ms = std::max(NowMs(), parent_time);
+    b.header.proposer = *self;
+    b.header.tx_count = static_cast<uint32_t>(txs.size());
+    b.header.tx_root = roots->tx_root;
+    b.header.log_size = roots->log_size;
+    b.header.log_root = roots->log_root;
+    b.header.index_root = roots->index_root;
+    b.txs = std::move(txs);
+    HEARTH_CHECK(Validate(b).ok());
+    consensus::Value v{EncodeBlock(b), BlockHash(b.header)};
+    CacheBlock(height, v.id, std::make_shared<const Block>(std::move(b)));
+    return v;
+  }
+
+  void CacheBlock(uint64_t height, const Hash32& id, std::shared_ptr<const Block> b) {
+    if (block_cache_height != height) {
+      block_cache.clear();
+      block_cache_height = height;
+    }
+    if (block_cache.size() > 16) block_cache.clear();
+    block_cache[id] = std::move(b);
+  }
+
+  std::shared_ptr<const Block> CachedBlock(uint64_t height, const Hash32& id) {
+    if (block_cache_height != height) return nullptr;
+    auto it = block_cache.find(id);
+    return it == block_cache.end() ? nullptr : it->second;
+  }
+
+  Result<Hash32> ValueId(consensus::Height height, ByteView value) override {
+    HEARTH_ASSIGN_OR_RETURN(Block b, DecodeBlock(value));
+    Hash32 id = BlockHash(b.header);
+    CacheBlock(height, id, std::make_shared<const Block>(std::move(b)));
+    return id;
+  }
+
+  KeyRegistry CommittedRegistry() const {
+    std::lock_guard lock(reg_mu);
+    return committed_reg;
+  }
+
+  Status CheckBlock(consensus::Height height, const Block& b) {
+    const ChainHead head = store.head();
+    if (head.height + 1 != height) {
+      return Status::FailedPrecondition("store head " + std::to_string(head.height) +
+                                        " is not below height " + std::to_string(height));
+    }
+    HEARTH_RETURN_IF_ERROR(Validate(b));
+    const BlockHeader& h = b.header;
+    if (h.height != height) return Status::InvalidArgument("header height differs");
+    if (h.suite != genesis.suite || h.chain_id != genesis.chain_id) {
+      return Status::InvalidArgument("block of another chain");
+    }
+    if (h.prev_hash != head.block_hash) return Status::InvalidArgument("prev_hash is not the head");
+    if (h.proposer >= genesis.members.size()) return Status::InvalidArgument("unknown proposer");
+    uint64_t parent_time = genesis.genesis_time_ms;
+    if (head.height > 0) {
+      HEARTH_ASSIGN_OR_RETURN(BlockHeader ph, store.Header(head.height));
+      parent_time = ph.time_ms;
+    }
+    if (h.time_ms < parent_time) return Status::InvalidArgument("block time before its parent's");
+    // Chain rules in order, then the signatures not verified on admission, in parallel.
+    KeyRegistry reg = CommittedRegistry();
+    std::vector<size_t> to_verify;
+    std::vector<const KeyEntry*> signer_of(b.txs.size(), nullptr);
+    std::vector<PublicKey> keys(b.txs.size());
+    for (size_t i = 0; i < b.txs.size(); ++i) {
+      const Transaction& tx = b.txs[i];
+      RuleCheck rc = reg.Check(tx);
+      if (!rc.status.ok()) {
+        return Status::InvalidArgument("block.txs[" + std::to_string(i) + "]: " + rc.status.ToString());
+      }
+      if (!mempool.IsVerified(tx)) {
+        keys[i] = reg.Find(tx.body().signer)->key;
+        to_verify.push_back(i);
+      }
+      reg.Apply(tx, head.log_size + i);
+    }
+    std::vector<Status> results(to_verify.size());
+    ParallelFor(verify_pool, workers, to_verify.size(), [&](size_t k) {
+      const size_t i = to_verify[k];
+      results[k] = b.txs[i].VerifySignature(keys[i]);
+    });
+    for (size_t k = 0; k < results.size(); ++k) {
+      if (!results[k].ok()) {
+        return Status::VerifyFailed("block.txs[" + std::to_string(to_verify[k]) +
+                                    "]: " + results[k].ToString());
+      }
+    }
+    HEARTH_ASSIGN_OR_RETURN(BlockRoots roots, store.PreviewRoots(b.txs));
+    if (roots.log_size != h.log_size || roots.log_root != h.log_root ||
+        roots.index_root != h.index_root || roots.tx_root != h.tx_root) {
+      return Status::InvalidArgument("header roots differ from the roots of its transactions");
+    }
+    return Status::Ok();
+  }
+
+  bool IsValid(consensus::Height height, const consensus::Value& value) override {
+    std::shared_ptr<const Block> b = CachedBlock(height, value.id);
+    if (!b) {
+      auto decoded = DecodeBlock(value.bytes);
+      if (!decoded.ok()) return false;
+      b = std::make_shared<const Block>(std::move(decoded).value());
+      CacheBlock(height, value.id, b);
+    }
+    Status st = CheckBlock(height, *b);
+    if (!st.ok()) {
+      Log(LogLevel::kWarn, "invalid block height=" + std::to_string(height) +
+                               " proposer=" + std::to_string(b->header.proposer) +
+                               " reason=" + st.ToString());
+      return false;
+    }
+    return true;
+  }
+
+  std::optional<consensus::Decided> GetDecided(consensus::Height height) override {
+    auto block = store.GetBlock(height);
+    auto cert = store.CertificateBytes(height);
+    if (!block.ok() || !cert.ok()) return std::nullopt;
+    auto c = consensus::DecodeCertificate(*cert);
+    if (!c.ok()) return std::nullopt;
+    return consensus::Decided{std::move(c).value(), EncodeBlock(*block)};
+  }
+
+  // ---- the core thread ----
+  void Fail(const Status& st) {
+    Log(LogLevel::kError, "node stopping: " + st.ToString());
+    std::lock_guard lock(stop_mu);
+    if (!stopped) {
+      stopped = true;
+      stop_status = st;
+    }
+    stop_cv.notify_all();
+  }
+
+  void Run(consensus::Effects effects) {
+    for (size_t i = 0; i < effects.size(); ++i) {
+      Status st = RunOne(effects[i]);
+      if (!st.ok()) {
+        Fail(st);
+        return;
+      }
+    }
+  }
+
+  Status RunOne(consensus::Effect& e) {
+    if (auto* p = std::get_if<consensus::PersistEffect>(&e)) {
+      return WriteFileDurably(safety_path, consensus::EncodeSafetyState(p->state));
+    }
+    if (auto* b = std::get_if<consensus::BroadcastEffect>(&e)) {
+      transport->Broadcast(kChannelConsensus, b->message);
+      return Status::Ok();
+    }
+    if (auto* s = std::get_if<consensus::SendEffect>(&e)) {
+      transport->Send(s->to, kChannelConsensus, std::move(s->message));
+      return Status::Ok();
+    }
+    if (auto* t = std::get_if<consensus::TimerEffect>(&e)) {
+      auto timer = std::make_shared<asio::steady_timer>(core_io);
+      timer->expires_after(std::chrono::milliseconds(t->delay_ticks));
+      consensus::Timer which = t->timer;
+      timer->async_wait([this, timer, which](const boost::system::error_code& ec) {
+        if (ec) return;
+        consensus::Effects out;
+        Status st = replica->OnTimer(which, &out);
+        if (!st.ok()) return Fail(st);
+        Run(std::move(out));
+      });
+      return Status::Ok();
+    }
+    auto& d = std::get<consensus::DecideEffect>(e);
+    return Commit(d.value, d.certificate);
+  }
+
+  Status Commit(const consensus::Value& value, const consensus::Certificate& cert) {
+    const uint64_t height = cert.height;
+    std::shared_ptr<const Block> b = CachedBlock(height, value.id);
+    if (!b) {
+      HEARTH_ASSIGN_OR_RETURN(Block decoded, DecodeBlock(value.bytes));
+      b = std::make_shared<const Block>(std::move(decoded));
+    }
+    HEARTH_ASSIGN_OR_RETURN(CommitCertificate lc, DecodeCertificate(consensus::EncodeCertificate(cert)));
+    failpoints.Hit("commit.before_batch");
+    Status st = store.CommitBlock(*b, lc);
+    if (!st.ok()) {
+      if (st.code() == Code::kIOError || st.code() == Code::kFailedPrecondition) {
+        return st;  // environment failure: stop; a restart reopens the store
+      }
+      HEARTH_CHECK_MSG(false, ("a decided block failed to commit: " + st.ToString()).c_str());
+    }
+    failpoints.Hit("commit.after_batch");
+    AfterCommit(*b);
+    failpoints.Hit("commit.after_apply");
+    // Let the proposer of the next height fill its block: wait block_interval_ms, longer
+    // while nothing is pending, unless this block is old (catching up).
+    const uint64_t now = NowMs();
+    const bool catching_up = now > b->header.time_ms + 5000;
+    ScheduleNextHeight(catching_up ? 0 : config.block_interval_ms, now);
+    return Status::Ok();
+  }
+
+  void ScheduleNextHeight(uint64_t delay_ms, uint64_t decided_at) {
+    auto timer = std::make_shared<asio::steady_timer>(core_io);
+    timer->expires_after(std::chrono::milliseconds(delay_ms));
+    timer->async_wait([this, timer, decided_at](const boost::system::error_code& ec) {
+      if (ec) return;
+      constexpr uint64_t kEmptyBlockIntervalMs = 1000;
+      if (mempool.size() == 0 && NowMs() < decided_at + kEmptyBlockIntervalMs) {
+        return ScheduleNextHeight(20, decided_at);
+      }
+      consensus::Effects out;
+      Status st = replica->OnDecisionApplied(&out);
+      if (!st.ok()) return Fail(st);
+      Run(std::move(out));
+    });
+  }
+
+  void AfterCommit(const Block& b) {
+    std::vector<Hash32> ids;
+    ids.reserve(b.txs.size());
+    bool key_events = false;
+    const uint64_t first = b.header.log_size - b.txs.size();
+    {
+      std::lock_guard lock(reg_mu);
+      for (size_t i = 0; i < b.txs.size(); ++i) {
+        ids.push_back(b.txs[i].id());
+        if (b.txs[i].kind() == TxKind::kKeyEvent) {
+          committed_reg.Apply(b.txs[i], first + i);
+          key_events = true;
+        }
+      }
+      if (key_events) {
+        admission_reg = committed_reg;
+        std::vector<Transaction> still;
+        for (auto& tx : pending_key_events) {
+          if (store.LocateTx(tx.id()).ok()) continue;
+          if (admission_reg.Check(tx).status.ok()) {
+            admission_reg.Apply(tx, kPendingLogIndex);
+            still.push_back(tx);
+          }
+        }
+        pending_key_events = std::move(still);
+      }
+    }
+    const uint64_t now = NowMs();
+    for (uint64_t t : mempool.RemoveCommitted(ids)) commit_latency.Observe(now > t ? now - t : 0);
+    txs_committed += b.txs.size();
+    ++blocks_committed;
+    Log(b.txs.empty() ? LogLevel::kDebug : LogLevel::kInfo,
+        "commit height=" + std::to_string(b.header.height) + " txs=" + std::to_string(b.txs.size()) +
+            " log_size=" + std::to_string(b.header.log_size) +
+            " mempool=" + std::to_string(mempool.size()));
+  }
+
+  void OnFrame(uint16_t from, uint8_t channel, Bytes payload) {
+    if (channel == kChannelConsensus) {
+      asio::post(core_io, [this, p = std::move(payload)] {
+        consensus::Effects out;
+        Status st = replica->OnMessage(p, &out);
+        if (!st.ok()) return Fail(st);
+        Run(std::move(out));
+      });
+      return;
+    }
+    if (channel == kChannelTxGossip) {
+      asio::post(gossip_pool, [this, from, p = std::move(payload)] {
+        Reader r(p, "gossip");
+        size_t count = 0;
+        std::vector<Result<Transaction>> lines;
+        if (!r.Count("txs", kGossipBatchMax, 8, &count).ok()) {
+          Log(LogLevel::kWarn, "gossip peer=" + std::to_string(from) + " reason=malformed batch");
+          return;
+        }
+        for (size_t i = 0; i < count; ++i) {
+          Bytes tx;
+          if (!r.Blob("tx", kTransactionBytesMax, &tx).ok()) {
+            Log(LogLevel::kWarn, "gossip peer=" + std::to_string(from) + " reason=truncated batch");
+            return;
+          }
+          lines.push_back(Transaction::Decode(tx));
+        }
+        peer_txs_in += count;
+        Admit(std::move(lines), std::nullopt, /*gossip=*/false);
+      });
+      return;
+    }
+    Log(LogLevel::kWarn, "frame peer=" + std::to_string(from) + " reason=unknown channel " +
+                             std::to_string(channel));
+  }
+
+  // ---- admission ----
+  void CountReject(const std::string& reason) {
+    // Keep the label set small: the reason's first words up to ':' are its class.
+    std::string klass = reason.substr(0, reason.find(':'));
+    if (klass.size() > 48) klass.resize(48);
+    std::lock_guard lock(reject_mu);
+    if (rejected_by_reason.size() < 64 || rejected_by_reason.count(klass)) ++rejected_by_reason[klass];
+  }
+
+  std::vector<SubmitOutcome> Admit(std::vector<Result<Transaction>> lines,
+                                   std::optional<Agency> only_agency, bool gossip) {
+    std::lock_guard admission(admission_mu);
+    const size_t n = lines.size();
+    std::vector<SubmitOutcome> out(n);
+    std::vector<size_t> candidates;
+    std::vector<PublicKey> keys(n);
+    {
+      // Rules against the admission state, with this batch's key events applied in order.
+      KeyRegistry reg = [&] {
+        std::lock_guard lock(reg_mu);
+        return admission_reg;
+      }();
+      std::unordered_set<Hash32> seen;
+      for (size_t i = 0; i < n; ++i) {
+        SubmitOutcome& o = out[i];
+        if (!lines[i].ok()) {
+          o.reason = lines[i].status().ToString();
+          continue;
+        }
+        const Transaction& tx = *lines[i];
+        o.id = tx.id();
+        if (only_agency) {
+          // Before the duplicate check, so a principal learns nothing of other agencies'
+          // records.
+          const KeyEntry* k = reg.Find(tx.body().signer);
+          if (k != nullptr && k->agency != *only_agency) {
+            o.reason = "forbidden: a " + std::string(AgencyCode(*only_agency)) +
+                       " principal may not submit records signed by " +
+                       std::string(AgencyCode(k->agency));
+            continue;
+          }
+        }
+        if (!seen.insert(tx.id()).second || mempool.Contains(tx.id()) || store.LocateTx(tx.id()).ok()) {
+          o.kind = SubmitOutcome::Kind::kDuplicate;
+          continue;
+        }
+        RuleCheck rc = reg.Check(tx);
+        if (!rc.status.ok()) {
+          o.reason = rc.status.ToString();
+          continue;
+        }
+        if (only_agency && rc.signer_agency != only_agency) {
+          o.reason = "forbidden: a " + std::string(AgencyCode(*only_agency)) +
+                     " principal may not submit records signed by " +
+                     std::string(AgencyCode(*rc.signer_agency));
+          continue;
+        }
+        o.warning = rc.warning;
+        keys[i] = reg.Find(tx.body().signer)->key;
+        if (tx.kind() == TxKind::kKeyEvent) reg.Apply(tx, kPendingLogIndex);
+        candidates.push_back(i);
+      }
+    }
+    std::vector<Status> verified(candidates.size());
+    ParallelFor(verify_pool, workers, candidates.size(), [&](size_t k) {
+      const size_t i = candidates[k];
+      verified[k] = lines[i]->VerifySignature(keys[i]);
+    });
+    std::vector<Transaction> accepted;
+    const uint64_t now = NowMs();
+    {
+      std::lock_guard lock(reg_mu);
+      for (size_t k = 0; k < candidates.size(); ++k) {
+        const size_t i = candidates[k];
+        SubmitOutcome& o = out[i];
+        const Transaction& tx = *lines[i];
+        if (!verified[k].ok()) {
+          o.reason = "signature: " + verified[k].ToString();
+          o.warning.clear();
+          continue;
+        }
+        if (tx.kind() == TxKind::kKeyEvent) {
+          RuleCheck rc = admission_reg.Check(tx);
+          if (!rc.status.ok()) {
+            o.reason = rc.status.ToString();
+            continue;
+          }
+        } else if (admission_reg.Find(tx.body().signer) == nullptr) {
+          o.reason = "unknown signer key " + tx.body().signer.Hex() + " (its key event was rejected)";
+          continue;
+        }
+        switch (mempool.Insert(tx, now)) {
+          case Mempool::InsertResult::kInserted:
+            o.kind = SubmitOutcome::Kind::kAccepted;
+            if (tx.kind() == TxKind::kKeyEvent) {
+              admission_reg.Apply(tx, kPendingLogIndex);
+              pending_key_events.push_back(tx);
+            }
+            accepted.push_back(tx);
+            break;
+          case Mempool::InsertResult::kDuplicate:
+            o.kind = SubmitOutcome::Kind::kDuplicate;
+            o.warning.clear();
+            break;
+          case Mempool::InsertResult::kFull:
+            o.kind = SubmitOutcome::Kind::kRetryLater;
+            o.reason = "mempool full (" + std::to_string(mempool.size()) + " pending): retry later";
+            o.warning.clear();
+            break;
+        }
+      }
+    }
+    for (const auto& o : out) {
+      switch (o.kind) {
+        case SubmitOutcome::Kind::kAccepted: ++accepted_total; break;
+        case SubmitOutcome::Kind::kDuplicate: ++duplicate_total; break;
+        case SubmitOutcome::Kind::kRetryLater: ++retry_total; break;
+        case SubmitOutcome::Kind::kRejected: CountReject(o.reason); break;
+      }
+    }
+    if (gossip && transport && !accepted.empty()) {
+      for (size_t i = 0; i < accepted.size(); i += kGossipBatchMax) {
+        std::vector<Transaction> part(accepted.begin() + static_cast<std::ptrdiff_t>(i),
+                                      accepted.begin() + static_cast<std::ptrdiff_t>(std::min(accepted.size(), i + kGossipBatchMax)));
+        transport->Broadcast(kChannelTxGossip, EncodeGossip(part));
+      }
+    }
+    return out;
+  }
+};
+
+Node::Node(NodeConfig config, Genesis genesis)
+    : config_(std::move(config)), genesis_(std::move(genesis)) {}
+
+Node::~Node() { Stop(); }
+
+Result<std::unique_ptr<Node>> Node::Create(NodeConfig config, Genesis genesis) {
+  HEARTH_RETURN_IF_ERROR(ValidateNodeConfigAgainstGenesis(config, genesis));
+  std::unique_ptr<Node> node(new Node(std::move(config), std::move(genesis)));
+  const NodeConfig& c = node->config_;
+  std::error_code ec;
+  std::filesystem::create_directories(c.data_dir, ec);
+  if (ec) return Status::IOError("data_dir " + c.data_dir + ": " + ec.message());
+  BlockStore::Options opts;
+  HEARTH_ASSIGN_OR_RETURN(node->store_, BlockStore::Open(c.data_dir + "/chain", node->genesis_.suite,
+                                                        node->genesis_.chain_id,
+                                                        node->genesis_.hash, opts));
+  node->impl_ = std::make_unique<Impl>(node.get());
+  Impl& impl = *node->impl_;
+  impl.safety_path = c.data_dir + "/consensus.state";
+  HEARTH_RETURN_IF_ERROR(impl.ReplayKeyEvents());
+  if (c.is_voter()) {
+    auto idx = MemberIndexByName(node->genesis_, c.member_name);
+    if (!idx) return Status::InvalidArgument("node.json member_name: no genesis member " + c.member_name);
+    impl.self = static_cast<uint16_t>(*idx);
+    HEARTH_ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::LoadPemFile(node->genesis_.suite, c.node_key_path));
+    impl.signer = std::make_unique<NodeSigner>(std::move(key), node->genesis_.chain_id);
+  }
+  return node;
+}
+
+Status Node::Start() {
+  Impl& impl = *impl_;
+  if (impl.started.exchange(true)) return Status::FailedPrecondition("node already started");
+  if (config_.is_voter()) {
+    TransportConfig tc;
+    tc.self = *impl.self;
+    HEARTH_ASSIGN_OR_RETURN(HostPort listen, ParseHostPort(config_.p2p_listen, true));
+    tc.listen_host = listen.host == "localhost" ? "127.0.0.1" : listen.host;
+    tc.listen_port = listen.port;
+    HEARTH_ASSIGN_OR_RETURN(tc.key_pem, ReadFile(config_.transport_key_path, "transport key"));
+    HEARTH_ASSIGN_OR_RETURN(tc.cert_pem, ReadFile(config_.transport_cert_path, "transport certificate"));
+    for (size_t i = 0; i < genesis_.members.size(); ++i) {
+      const auto& m = genesis_.members[i];
+      HEARTH_ASSIGN_OR_RETURN(HostPort hp, ParseHostPort(m.p2p, true));
+      tc.peers.push_back(PeerAddress{static_cast<uint16_t>(i),
+                                     hp.host == "localhost" ? "127.0.0.1" : hp.host, hp.port,
+                                     m.transport_key});
+    }
+    impl.transport = std::make_unique<Transport>(
+        std::move(tc),
+        [&impl](uint16_t from, uint8_t channel, Bytes payload) {
+          impl.OnFrame(from, channel, std::move(payload));
+        },
+        [](uint16_t peer, bool up) {
+          Log(LogLevel::kInfo, std::string("peer ") + (up ? "up" : "down") + " peer=" + std::to_string(peer));
+        });
+    HEARTH_RETURN_IF_ERROR(impl.transport->Start());
+
+    consensus::Config cc;
+    cc.self = *impl.self;
+    cc.timeouts.propose_ticks = 1000;
+    cc.timeouts.prevote_ticks = 500;
+    cc.timeouts.precommit_ticks = 500;
+    cc.timeouts.delta_ticks = 250;
+    cc.timeouts.gossip_ticks = 500;
+    cc.value_bytes_max = kBlockBytesMax;
+    impl.replica = std::make_unique<consensus::Replica>(cc, impl.signer.get(), &impl.verifier, &impl);
+    std::optional<consensus::SafetyState> persisted;
+    if (std::filesystem::exists(impl.safety_path)) {
+      HEARTH_ASSIGN_OR_RETURN(std::string bytes, ReadFile(impl.safety_path, "consensus state"));
+      auto s = consensus::DecodeSafetyState(AsBytes(bytes), kBlockBytesMax);
+      if (!s.ok()) return Status::Corruption(impl.safety_path + ": " + s.status().ToString());
+      persisted = std::move(s).value();
+    }
+    const uint64_t next = store_->head().height + 1;
+    impl.core_work.emplace(impl.core_io.get_executor());
+    impl.core_thread = std::thread([&impl] { impl.core_io.run(); });
+    std::promise<Status> started;
+    auto fut = started.get_future();
+    asio::post(impl.core_io, [&impl, &started, next, persisted] {
+      consensus::Effects out;
+      Status st = impl.replica->Start(next, persisted, &out);
+      if (st.ok()) impl.Run(std::move(out));
+      started.set_value(st);
+    });
+    HEARTH_RETURN_IF_ERROR(fut.get());
+  }
+  {
+    HEARTH_ASSIGN_OR_RETURN(impl.tokens, api::TokenStore::FromJson(config_.tokens));
+    api::HttpServerConfig hc;
+    HEARTH_ASSIGN_OR_RETURN(HostPort listen, ParseHostPort(config_.api_listen, true));
+    hc.host = listen.host;
+    hc.port = listen.port;
+    hc.tls = config_.api_tls;
+    if (hc.tls) {
+      HEARTH_ASSIGN_OR_RETURN(hc.cert_pem, ReadFile(config_.api_cert_path, "api certificate"));
+      HEARTH_ASSIGN_OR_RETURN(hc.key_pem, ReadFile(config_.api_key_path, "api key"));
+    }
+    hc.body_bytes_max = 128u << 20;
+    hc.connections_max = 64;  // bounds buffered bodies to connections_max x body_bytes_max
+    hc.log = [](std::string_view line) { Log(LogLevel::kWarn, "api " + std::string(line)); };
+    impl.http = std::make_unique<api::HttpServer>(std::move(hc), &impl.tokens, nullptr);
+    RegisterNodeRoutes(*impl.http, *this);
+    HEARTH_RETURN_IF_ERROR(impl.http->Start());
+  }
+  Log(LogLevel::kInfo, "node started chain=" + genesis_.chain_id + " height=" +
+                           std::to_string(store_->head().height) +
+                           (impl.self ? " member=" + std::to_string(*impl.self) : std::string(" observer")) +
+                           " p2p_port=" + std::to_string(p2p_port()) +
+                           " api_port=" + std::to_string(api_port()));
+  return Status::Ok();
+}
+
+void Node::Stop() {
+  if (!impl_) return;
+  Impl& impl = *impl_;
+  // One caller stops everything; a concurrent caller waits until it is done.
+  std::lock_guard stopping(impl.stop_call_mu);
+  if (impl.stop_done) return;
+  {
+    std::lock_guard lock(impl.stop_mu);
+    impl.stopped = true;
+    impl.stop_cv.notify_all();
+  }
+  if (impl.http) impl.http->Stop();
+  if (impl.transport) impl.transport->Stop();
+  if (impl.core_work) {
+    impl.core_work.reset();
+    impl.core_io.stop();
+  }
+  if (impl.core_thread.joinable()) impl.core_thread.join();
+  impl.gossip_pool.join();
+  impl.verify_pool.join();
+  impl.stop_done = true;
+}
+
+Status Node::Wait() {
+  Impl& impl = *impl_;
+  std::unique_lock lock(impl.stop_mu);
+  impl.stop_cv.wait(lock, [&] { return impl.stopped; });
+  return impl.stop_status;
+}
+
+uint16_t Node::p2p_port() const { return impl_->transport ? impl_->transport->listen_port() : 0; }
+uint16_t Node::api_port() const { return impl_->http ? impl_->http->port() : 0; }
+
+std::vector<SubmitOutcome> Node::Submit(std::vector<Result<Transaction>> lines,
+                                        std::optional<Agency> only_agency) {
+  return impl_->Admit(std::move(lines), only_agency, /*gossip=*/true);
+}
+
+TxStatus Node::GetTxStatus(const Hash32& id) const {
+  TxStatus s;
+  auto c = store_->GetTx(id);
+  if (c.ok()) {
+    s.state = TxStatus::State::kCommitted;
+    s.committed = std::move(c).value();
+    return s;
+  }
+  if (impl_->mempool.Contains(id)) {
+    s.state = TxStatus::State::kPending;
+    return s;
+  }
+  if (auto r = impl_->mempool.DropReason(id)) {
+    s.state = TxStatus::State::kDropped;
+    s.dropped_reason = *r;
+  }
+  return s;
+}
+
+size_t Node::mempool_size() const { return impl_->mempool.size(); }
+
+uint64_t Node::CommitLatencyQuantileMs(double q) const { return impl_->commit_latency.Quantile(q); }
+
+std::string Node::MetricsText() const {
+  const Impl& impl = *impl_;
+  const ChainHead head = store_->head();
+  std::ostringstream o;
+  auto gauge = [&](std::string_view name, std::string_view help, auto v) {
+    o << "# HELP " << name << " " << help << "\n# TYPE " << name << " gauge\n" << name << " " << v << "\n";
+  };
+  gauge("hearth_height", "Height of the last committed block.", head.height);
+  gauge("hearth_log_size", "Transactions in the global Merkle log.", head.log_size);
+  gauge("hearth_mempool_depth", "Transactions admitted and not yet committed.", impl.mempool.size());
+  gauge("hearth_txs_committed_total", "Transactions committed since start.", impl.txs_committed.load());
+  gauge("hearth_records_accepted_total", "Records accepted by admission since start.", impl.accepted_total.load());
+  gauge("hearth_records_duplicate_total", "Records answered as duplicates since start.", impl.duplicate_total.load());
+  gauge("hearth_records_retry_later_total", "Records answered retry-later since start.", impl.retry_total.load());
+  gauge("hearth_mempool_dropped_total", "Admitted records that could no longer be committed.", impl.mempool.dropped_total());
+  if (impl.transport) {
+    auto c = impl.transport->counters();
+    gauge("hearth_peers_connected", "Peers with an outgoing connection up.", c.peers_connected);
+    gauge("hearth_p2p_bad_frames_total", "Garbage frames received.", c.bad_frames);
+    gauge("hearth_p2p_oversized_frames_total", "Oversized frames received.", c.oversized_frames);
+    gauge("hearth_p2p_handshake_failures_total", "Failed TLS handshakes.", c.handshake_failures);
+  }
+  o << "# HELP hearth_records_rejected_total Records rejected by admission, by reason.\n"
+       "# TYPE hearth_records_rejected_total counter\n";
+  {
+    std::lock_guard lock(impl.reject_mu);
+    for (const auto& [reason, n] : impl.rejected_by_reason) {
+      std::string r;
+      for (char ch : reason) r += (ch == '"' || ch == '\\' || ch == '\n') ? '_' : ch;
+      o << "hearth_records_rejected_total{reason=\"" << r << "\"} " << n << "\n";
+    }
+  }
+  if (impl.replica) {
+    // The replica is owned by the core thread; its counters are read racily as a snapshot
+    // would be: plain integers, monotonically growing.
+  }
+  o << impl.commit_latency.Text("hearth_commit_latency_seconds",
+                                "Time from admission to commit of each transaction.");
+  return o.str();
+}
+
+}  // namespace hearth::node
