@@ -7,7 +7,8 @@
 # Environment: HEARTH_DEMO_DIR (default demo-net, relative to the repository) is the devnet
 # folder; an old stopped devnet there is removed first, a running one is left alone (stop it
 # with `build/bin/hearth devnet down --dir DIR`). HEARTH_BUILD_DIR (default build) is the
-# CMake build folder; HEARTH_DEMO_HOUSEHOLDS (default 200) the size of the district.
+# CMake build folder; HEARTH_DEMO_HOUSEHOLDS (default 200) the size of the district;
+# HEARTH_DEMO_NO_BUILD=1 skips set-up and build (tests/cli/demo_once_test.sh: already built).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +23,9 @@ B=${HEARTH_BUILD_DIR:-build}
 HEARTH=$B/bin/hearth
 COMMIT_WAIT_S=180
 
+if [ "${HEARTH_DEMO_NO_BUILD:-}" = 1 ]; then
+  [ -x "$HEARTH" ] || { echo "HEARTH_DEMO_NO_BUILD=1 but $HEARTH is not built" >&2; exit 2; }
+else
 scripts/setup.sh
 jobs=$(nproc 2>/dev/null || echo 2)
 generator=()
@@ -31,6 +35,7 @@ export CCACHE_BASEDIR="$(pwd)" CCACHE_NOHASHDIR=1
 echo "=== building hearth and hearthd"
 cmake -S . -B "$B" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHEARTH_WERROR=ON >/dev/null
 cmake --build "$B" -j "$jobs" --target hearth hearthd
+fi
 
 # Never remove a running devnet or a folder that is not a devnet.
 if [ -e "$D" ]; then

@@ -13,10 +13,9 @@ namespace hearth {
 
 using store_internal::ShortHex;
 
-struct BlockStore::Staged {
-  std::vector<Hash32> ids;
-  uint64_t first_log_index = 0;
-};
+bool BlockStore::PreviewMatchesLocked(uint64_t height, const Hash32& tx_root) const {
+  return preview_ != nullptr && preview_->height == height && preview_->tx_root == tx_root;
+}
 
 namespace {
 
@@ -102,6 +101,7 @@ Result<BlockRoots> BlockStore::StageLocked(std::span<const Transaction> txs, Sta
 void BlockStore::DiscardLocked() {
   log_->DiscardStaged();
   index_->DiscardStaged();
+  preview_.reset();
 }
 
 Status BlockStore::CheckHeaderLocked(const BlockHeader& header, const BlockRoots& roots) const {
@@ -186,8 +186,17 @@ Status BlockStore::CommitBlock(const Block& block, const CommitCertificate& cert
                                       " != head block hash " + ShortHex(head.block_hash));
   }
   Staged staged;
-  auto roots = StageLocked(block.txs, &staged);
-  if (!roots.ok()) return roots.status().Annotate(where);
+  Result<BlockRoots> roots = Status::Internal("unset");
+  if (PreviewMatchesLocked(header.height, header.tx_root)) {
+    // The transactions were staged by PreviewRoots at this head: reuse them.
+    staged = std::move(preview_->staged);
+    roots = preview_->roots;
+    preview_.reset();
+  } else {
+    DiscardLocked();
+    roots = StageLocked(block.txs, &staged);
+    if (!roots.ok()) return roots.status().Annotate(where);
+  }
   Status s = CheckHeaderLocked(header, *roots);
   if (s.ok()) s = WriteLocked(block, certificate, staged, *roots);
   if (!s.ok()) DiscardLocked();
@@ -204,9 +213,18 @@ Status BlockStore::CommitEncodedBlock(ByteView block_bytes, ByteView certificate
 
 Result<BlockRoots> BlockStore::PreviewRoots(std::span<const Transaction> txs) {
   std::lock_guard lock(mu_);
-  Staged staged;
-  auto roots = StageLocked(txs, &staged);
-  if (roots.ok()) DiscardLocked();
+  HEARTH_RETURN_IF_ERROR(failed_);
+  const uint64_t height = head().height + 1;
+  const Hash32 tx_root = TxRoot(suite_, txs);
+  if (PreviewMatchesLocked(height, tx_root)) return preview_->roots;
+  DiscardLocked();
+  auto preview = std::make_unique<Preview>();
+  auto roots = StageLocked(txs, &preview->staged);
+  if (!roots.ok()) return roots;  // StageLocked discarded what it staged
+  preview->height = height;
+  preview->tx_root = tx_root;
+  preview->roots = *roots;
+  preview_ = std::move(preview);
   return roots;
 }
 

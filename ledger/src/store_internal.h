@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "hearth/base/bytes.h"
 #include "hearth/base/status.h"
@@ -51,3 +52,21 @@ std::string ShortHex(const Hash32& h);
 Status StoredValueError(const Status& s, std::string_view what);
 
 }  // namespace hearth::store_internal
+
+namespace hearth {
+
+// What StageLocked staged for a block (store_commit.cc).
+struct BlockStore::Staged {
+  std::vector<Hash32> ids;
+  uint64_t first_log_index = 0;
+};
+
+// The last PreviewRoots, still staged in the log and the index.
+struct BlockStore::Preview {
+  uint64_t height = 0;
+  Hash32 tx_root;
+  Staged staged;
+  BlockRoots roots;
+};
+
+}  // namespace hearth

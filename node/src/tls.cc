@@ -18,7 +18,7 @@
 namespace hearth::node {
 namespace {
 
-constexpr size_t kEd25519KeyBytes = 32;    // RFC 8032 §5.1.5
+constexpr size_t kEd25519KeyBytes = 32;     // RFC 8032 §5.1.5
 constexpr size_t kCommonNameBytesMax = 64;  // ub-common-name, RFC 5280 appendix A
 constexpr size_t kDnsNameBytesMax = 253;    // RFC 1035 §2.3.4 (presentation form)
 constexpr size_t kSansMax = 64;             // more names than any deployment needs
@@ -28,7 +28,9 @@ constexpr long kBackdateSeconds = 3600;     // tolerate clocks up to an hour beh
 template <auto Fn>
 struct Deleter {
   template <typename T>
-  void operator()(T* p) const { Fn(p); }
+  void operator()(T* p) const {
+    Fn(p);
+  }
 };
 using BioPtr = std::unique_ptr<BIO, Deleter<BIO_free_all>>;
 using PkeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
@@ -93,8 +95,8 @@ Result<const EVP_MD*> SigningDigest(EVP_PKEY* key) {
 }
 
 bool IsDnsNameChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '-' || c == '.' || c == '*';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '*';
 }
 
 Result<GeneralNamesPtr> BuildSans(const std::vector<std::string>& ip_sans,
@@ -122,13 +124,15 @@ Result<GeneralNamesPtr> BuildSans(const std::vector<std::string>& ip_sans,
     for (char c : dns) ok = ok && IsDnsNameChar(c);
     if (!ok) return Status::InvalidArgument("subjectAltName: '" + dns + "' is not a DNS name");
     Ia5Ptr text(ASN1_IA5STRING_new());
-    if (text == nullptr || ASN1_STRING_set(text.get(), dns.data(), static_cast<int>(dns.size())) != 1) {
+    if (text == nullptr ||
+        ASN1_STRING_set(text.get(), dns.data(), static_cast<int>(dns.size())) != 1) {
       return OpenSslFailure("encoding a DNS name");
     }
     GeneralNamePtr gen(GENERAL_NAME_new());
     if (gen == nullptr) return OpenSslFailure("allocating a GENERAL_NAME");
     GENERAL_NAME_set0_value(gen.get(), GEN_DNS, text.release());
-    if (sk_GENERAL_NAME_push(names.get(), gen.get()) == 0) return OpenSslFailure("adding a DNS name");
+    if (sk_GENERAL_NAME_push(names.get(), gen.get()) == 0)
+      return OpenSslFailure("adding a DNS name");
     gen.release();
   }
   return names;
@@ -204,13 +208,12 @@ Result<std::string> SelfSignedCertificatePem(const std::string& private_key_pem,
                                              const std::vector<std::string>& dns_sans) {
   if (common_name.empty() || common_name.size() > kCommonNameBytesMax ||
       common_name.find('\0') != std::string::npos) {
-    return Status::InvalidArgument("common name must be 1.." +
-                                   std::to_string(kCommonNameBytesMax) + " bytes without NUL");
+    return Status::InvalidArgument("common name must be 1.." + std::to_string(kCommonNameBytesMax) +
+                                   " bytes without NUL");
   }
   if (validity_days < 1 || validity_days > kCertificateValidityDaysMax) {
     return Status::InvalidArgument("validity_days " + std::to_string(validity_days) +
-                                   " is outside 1.." +
-                                   std::to_string(kCertificateValidityDaysMax));
+                                   " is outside 1.." + std::to_string(kCertificateValidityDaysMax));
   }
   HEARTH_ASSIGN_OR_RETURN(PkeyPtr key, ReadPrivateKey(private_key_pem));
   HEARTH_ASSIGN_OR_RETURN(const EVP_MD* md, SigningDigest(key.get()));
@@ -226,8 +229,7 @@ Result<std::string> SelfSignedCertificatePem(const std::string& private_key_pem,
   HEARTH_RETURN_IF_ERROR(AddExtensions(cert.get(), sans.get()));
 
   MdCtxPtr mctx(EVP_MD_CTX_new());
-  if (mctx == nullptr ||
-      EVP_DigestSignInit(mctx.get(), nullptr, md, nullptr, key.get()) != 1 ||
+  if (mctx == nullptr || EVP_DigestSignInit(mctx.get(), nullptr, md, nullptr, key.get()) != 1 ||
       X509_sign_ctx(cert.get(), mctx.get()) <= 0) {
     return OpenSslFailure("signing the certificate");
   }

@@ -104,8 +104,13 @@ struct Transport::Impl {
   // The state for one other member: our outgoing connection to it and its latest incoming.
   struct Link {
     Link(asio::io_context& io, const PeerAddress& a, uint32_t backoff)
-        : index(a.index), key(a.transport_key), host(a.host), port(a.port), retry_timer(io),
-          resolver(io), backoff_ms(backoff) {}
+        : index(a.index),
+          key(a.transport_key),
+          host(a.host),
+          port(a.port),
+          retry_timer(io),
+          resolver(io),
+          backoff_ms(backoff) {}
     const uint16_t index;
     const Bytes key;
     // Guarded by mu_.
@@ -231,8 +236,10 @@ Status Transport::Impl::ValidateConfig() const {
   auto cert_key = Ed25519KeyOfCertificatePem(c.cert_pem);
   if (!cert_key.ok()) return cert_key.status().Annotate("transport: cert_pem");
   if (self != nullptr && *cert_key != self->transport_key) {
-    return Status::InvalidArgument("transport: cert_pem key is not the transport key pinned for "
-                                   "self (member " + std::to_string(c.self) + ")");
+    return Status::InvalidArgument(
+        "transport: cert_pem key is not the transport key pinned for "
+        "self (member " +
+        std::to_string(c.self) + ")");
   }
   return Status::Ok();
 }
@@ -462,19 +469,18 @@ void Transport::Impl::RedialNow(Link* link) {
 
 void Transport::Impl::Connect(Link* link, const ConnPtr& conn,
                               std::vector<tcp::endpoint> endpoints) {
-  asio::async_connect(
-      conn->stream.lowest_layer(), endpoints,
-      [this, link, conn](const error_code& ec, const tcp::endpoint&) {
-        if (ec || conn->closed) {
-          FailOutgoing(link, conn);
-          return;
-        }
-        SetupStream(conn.get());
-        conn->stream.async_handshake(asio::ssl::stream_base::client,
-                                     [this, link, conn](const error_code& hec) {
-                                       OnClientHandshake(link, conn, hec);
-                                     });
-      });
+  asio::async_connect(conn->stream.lowest_layer(), endpoints,
+                      [this, link, conn](const error_code& ec, const tcp::endpoint&) {
+                        if (ec || conn->closed) {
+                          FailOutgoing(link, conn);
+                          return;
+                        }
+                        SetupStream(conn.get());
+                        conn->stream.async_handshake(asio::ssl::stream_base::client,
+                                                     [this, link, conn](const error_code& hec) {
+                                                       OnClientHandshake(link, conn, hec);
+                                                     });
+                      });
 }
 
 void Transport::Impl::OnClientHandshake(Link* link, const ConnPtr& conn, const error_code& ec) {
@@ -528,8 +534,8 @@ void Transport::Impl::FailOutgoing(Link* link, const ConnPtr& conn) {
 
 void Transport::Impl::ScheduleRetry(Link* link) {
   uint32_t delay = link->backoff_ms;
-  link->backoff_ms = static_cast<uint32_t>(
-      std::min<uint64_t>(config.backoff_max_ms, uint64_t{delay} * 2));
+  link->backoff_ms =
+      static_cast<uint32_t>(std::min<uint64_t>(config.backoff_max_ms, uint64_t{delay} * 2));
   link->retry_timer.expires_after(std::chrono::milliseconds(delay));
   link->retry_timer.async_wait([this, link](const error_code& ec) {
     if (!ec && !stopping) Dial(link);
@@ -543,13 +549,13 @@ void Transport::Impl::Enqueue(Link* link, uint8_t channel, std::shared_ptr<const
   }
   OutFrame f;
   uint32_t length = static_cast<uint32_t>(payload->size() + 1);
-  for (size_t i = 0; i < kFrameHeaderBytes; ++i) f.header[i] = static_cast<uint8_t>(length >> (8 * i));
+  for (size_t i = 0; i < kFrameHeaderBytes; ++i)
+    f.header[i] = static_cast<uint8_t>(length >> (8 * i));
   f.header[kFrameHeaderBytes] = channel;
   f.payload = std::move(payload);
   size_t bytes = f.bytes();
   std::lock_guard<std::mutex> lock(mu);
-  if (!posts_open || !link->up_conn ||
-      link->queued_bytes + bytes > config.send_queue_bytes_max) {
+  if (!posts_open || !link->up_conn || link->queued_bytes + bytes > config.send_queue_bytes_max) {
     n.dropped_sends++;
     return;
   }
@@ -646,8 +652,9 @@ void Transport::Impl::OnAccept(const ConnPtr& conn, const error_code& ec) {
   pending.insert(conn);
   SetupStream(conn.get());
   ArmHandshakeTimer(conn);
-  conn->stream.async_handshake(asio::ssl::stream_base::server,
-                               [this, conn](const error_code& hec) { OnServerHandshake(conn, hec); });
+  conn->stream.async_handshake(asio::ssl::stream_base::server, [this, conn](const error_code& hec) {
+    OnServerHandshake(conn, hec);
+  });
 }
 
 void Transport::Impl::OnServerHandshake(const ConnPtr& conn, const error_code& ec) {
@@ -661,7 +668,7 @@ void Transport::Impl::OnServerHandshake(const ConnPtr& conn, const error_code& e
     return;
   }
   conn->established = true;
-  Link* link = by_index.at(*peer);  // pinned keys come from links
+  Link* link = by_index.at(*peer);            // pinned keys come from links
   if (link->incoming) Close(link->incoming);  // replaced by the newer connection
   link->incoming = conn;
   ReadHeader(link, conn);
@@ -714,8 +721,7 @@ void Transport::Impl::DropIncoming(Link* link, const ConnPtr& conn) {
 
 // ---- public -------------------------------------------------------------------------------
 
-Transport::Transport(TransportConfig config, FrameHandler on_frame,
-                     PeerStateHandler on_peer_state)
+Transport::Transport(TransportConfig config, FrameHandler on_frame, PeerStateHandler on_peer_state)
     : impl_(std::make_unique<Impl>(std::move(config), std::move(on_frame),
                                    std::move(on_peer_state))) {}
 

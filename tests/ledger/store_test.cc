@@ -88,6 +88,38 @@ TEST_CASE("PreviewRoots changes nothing and predicts the committed header") {
   CHECK(store->head().index_root == roots->index_root);
 }
 
+TEST_CASE("a held preview never leaks into reads, and another block's commit discards it") {
+  ScopedTempDir dir("store");
+  TestChain chain(kSeed + 7);
+  ChainModel model;
+  auto store = OpenStore(dir.path(), chain);
+  REQUIRE(CommitNext(*store, chain, model, 5).ok());
+  std::vector<Transaction> a = chain.Txs(4);
+  std::vector<Transaction> b = chain.Txs(3);
+  auto roots_a = store->PreviewRoots(a);
+  REQUIRE(roots_a.ok());
+  // While A is staged, every read and proof still shows the committed chain only.
+  CheckAll(*store, chain, model);
+  auto roots_b = store->PreviewRoots(b);  // replaces the preview of A
+  REQUIRE(roots_b.ok());
+  CHECK(roots_b->log_size == roots_a->log_size - 1);
+  // Committing A (not the held preview) stages A again and gives A's roots.
+  Block block = chain.MakeBlock(*roots_a, a);
+  CommitCertificate cert = chain.Certify(block.header);
+  REQUIRE(store->CommitBlock(block, cert).ok());
+  model.Add(chain.suite(), block, cert);
+  CHECK(store->head().index_root == roots_a->index_root);
+  CheckAll(*store, chain, model);
+  // A preview made before a commit is stale after it: the same transactions of B now give
+  // roots over the new head.
+  auto roots_b2 = store->PreviewRoots(b);
+  REQUIRE(roots_b2.ok());
+  CHECK(roots_b2->height == roots_b->height + 1);
+  CHECK(roots_b2->log_size == store->head().log_size + 3);
+  REQUIRE(CommitNext(*store, chain, model, 2).ok());
+  CheckAll(*store, chain, model);
+}
+
 // Tries `block` (certified as given), expects `code` and `text` in the message, then
 // checks nothing changed and the next valid block still commits.
 void ExpectRejected(BlockStore& store, TestChain& chain, ChainModel& model, const Block& block,

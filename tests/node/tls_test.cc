@@ -1,4 +1,6 @@
 // Certificate tooling: round trips, what a TLS stack accepts, and bad input.
+#include "hearth/node/tls.h"
+
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -10,7 +12,6 @@
 #include <memory>
 
 #include "hearth/ledger/crypto.h"
-#include "hearth/node/tls.h"
 
 namespace hearth::node {
 namespace {
@@ -58,8 +59,8 @@ TEST_CASE("Ed25519 certificate carries the same raw key and verifies itself") {
   CHECK(X509_check_host(x.get(), "localhost", 0, 0, nullptr) == 1);
   CHECK(X509_check_host(x.get(), "example.org", 0, 0, nullptr) == 0);
   char cn[80] = {};
-  CHECK(X509_NAME_get_text_by_NID(X509_get_subject_name(x.get()), NID_commonName, cn,
-                                  sizeof(cn)) > 0);
+  CHECK(X509_NAME_get_text_by_NID(X509_get_subject_name(x.get()), NID_commonName, cn, sizeof(cn)) >
+        0);
   CHECK(std::string(cn) == "node-1");
 }
 
@@ -78,8 +79,8 @@ TEST_CASE("P-256 key and certificate load into a TLS context") {
   auto key_pem = GenerateEcdsaP256KeyPem();
   REQUIRE(key_pem.ok());
   CHECK(key_pem->rfind("-----BEGIN PRIVATE KEY-----", 0) == 0);  // PKCS#8
-  auto cert_pem = SelfSignedCertificatePem(*key_pem, "hearth-api", 825, {"127.0.0.1", "::1"},
-                                           {"localhost"});
+  auto cert_pem =
+      SelfSignedCertificatePem(*key_pem, "hearth-api", 825, {"127.0.0.1", "::1"}, {"localhost"});
   REQUIRE(cert_pem.ok());
   X509Ptr x = ParseCert(*cert_pem);
   CHECK(X509_check_ip_asc(x.get(), "::1", 0) == 1);
@@ -150,7 +151,8 @@ TEST_CASE("bad input is InvalidArgument") {
   EVP_PKEY_free(p384);
   expect_invalid(SelfSignedCertificatePem(p384_pem, "n", 1, {}, {}));
 
-  auto raw = Ed25519KeyOfCertificatePem("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
+  auto raw =
+      Ed25519KeyOfCertificatePem("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
   REQUIRE_FALSE(raw.ok());
   CHECK(raw.status().code() == Code::kInvalidArgument);
   CHECK_FALSE(Ed25519KeyOfCertificatePem("").ok());

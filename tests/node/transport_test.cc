@@ -1,6 +1,8 @@
 // Transport over real sockets on 127.0.0.1 (port 0): delivery and sender identity, pinning,
 // hostile connections (garbage, silence, no certificate, bad lengths), replacement, restart.
 // Waits poll with a deadline; nothing asserts on elapsed time.
+#include "hearth/node/transport.h"
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -18,7 +20,6 @@
 
 #include "hearth/ledger/crypto.h"
 #include "hearth/node/tls.h"
-#include "hearth/node/transport.h"
 
 namespace hearth::node {
 namespace {
@@ -108,8 +109,8 @@ struct Cluster {
     for (size_t i = 0; i < n; ++i) ids.push_back(MakeIdentity("node-" + std::to_string(i)));
     for (size_t i = 0; i < running; ++i) {
       inboxes.push_back(std::make_unique<Inbox>());
-      nodes.push_back(std::make_unique<Transport>(Config(static_cast<uint16_t>(i), 0, handshake_timeout_ms),
-                                                  inboxes.back()->Handler()));
+      nodes.push_back(std::make_unique<Transport>(
+          Config(static_cast<uint16_t>(i), 0, handshake_timeout_ms), inboxes.back()->Handler()));
       REQUIRE(nodes.back()->Listen().ok());
     }
     for (size_t i = 0; i < running; ++i) {
@@ -181,14 +182,14 @@ class RawClient {
   bool WaitClosedRaw() {
     bool closed = false;
     std::function<void()> read = [&] {
-      stream_.next_layer().async_read_some(
-          asio::buffer(buf_), [&](const boost::system::error_code& ec, size_t) {
-            if (ec) {
-              closed = true;
-            } else {
-              read();  // the server may answer with an alert first
-            }
-          });
+      stream_.next_layer().async_read_some(asio::buffer(buf_),
+                                           [&](const boost::system::error_code& ec, size_t) {
+                                             if (ec) {
+                                               closed = true;
+                                             } else {
+                                               read();  // the server may answer with an alert first
+                                             }
+                                           });
     };
     read();
     Run();
@@ -229,11 +230,14 @@ TEST_CASE("three transports exchange frames with the right sender") {
   REQUIRE(WaitUntil([&] { return c.AllConnected(2); }));
   for (uint16_t i = 0; i < 3; ++i) {
     for (uint16_t j = 0; j < 3; ++j) {
-      if (i != j) c.nodes[i]->Send(j, static_cast<uint8_t>(10 + i), B(std::to_string(i) + "->" + std::to_string(j)));
+      if (i != j)
+        c.nodes[i]->Send(j, static_cast<uint8_t>(10 + i),
+                         B(std::to_string(i) + "->" + std::to_string(j)));
     }
   }
-  REQUIRE(WaitUntil([&] { return c.inboxes[0]->Size() == 2 && c.inboxes[1]->Size() == 2 &&
-                                 c.inboxes[2]->Size() == 2; }));
+  REQUIRE(WaitUntil([&] {
+    return c.inboxes[0]->Size() == 2 && c.inboxes[1]->Size() == 2 && c.inboxes[2]->Size() == 2;
+  }));
   for (uint16_t j = 0; j < 3; ++j) {
     for (const Received& r : c.inboxes[j]->Frames()) {
       CHECK(r.payload == std::to_string(r.from) + "->" + std::to_string(j));
@@ -264,7 +268,7 @@ TEST_CASE("three transports exchange frames with the right sender") {
   CHECK(k0.bad_frames == 0);
 }
 
-TEST_CASE("send bounds: unknown peer, self, oversized payload, full queue") {
+TEST_CASE("send bounds: unknown peer and self and oversized payload and full queue") {
   Cluster c(2, 2);
   REQUIRE(WaitUntil([&] { return c.AllConnected(1); }));
   TransportConfig small = c.Config(0, 0, 5000);
@@ -273,24 +277,30 @@ TEST_CASE("send bounds: unknown peer, self, oversized payload, full queue") {
   t.Send(0, 1, B("myself"));
   CHECK(t.counters().dropped_sends == 2);
 
-  // A transport with tight bounds, talking to member 1.
+  // A transport with tight bounds, talking to member 1: frames up to 100 bytes, but a queue
+  // of 80 bytes, so a 99-byte payload (104 bytes queued) never fits while a 70-byte one does.
   small.frame_bytes_max = 100;
-  small.send_queue_bytes_max = 150;
+  small.send_queue_bytes_max = 80;
   small.peers[1].port = c.nodes[1]->listen_port();
   c.nodes[0].reset();  // member 0 is now the tight one
   Inbox inbox;
   Transport tight(small, inbox.Handler());
+  tight.Send(1, 1, B("not started"));  // peer down
+  CHECK(tight.counters().dropped_sends == 1);
   REQUIRE(tight.Start().ok());
-  tight.Send(1, 1, B("while down?"));  // may or may not be up yet: counted if dropped
   REQUIRE(WaitUntil([&] { return tight.counters().peers_connected == 1; }));
-  uint64_t before = tight.counters().dropped_sends;
   tight.Send(1, 1, Bytes(100, 1));  // 1 + 100 > frame_bytes_max
-  CHECK(tight.counters().dropped_sends == before + 1);
-  tight.Send(1, 1, Bytes(99, 2));  // exactly frame_bytes_max
-  REQUIRE(WaitUntil([&] { return c.inboxes[1]->HasPayload(std::string(99, '\2')); }));
+  CHECK(tight.counters().dropped_sends == 2);
+  tight.Send(1, 1, Bytes(99, 2));  // a legal frame, but larger than the whole queue
+  CHECK(tight.counters().dropped_sends == 3);
+  tight.Send(1, 7, Bytes(70, 3));
+  REQUIRE(WaitUntil([&] { return c.inboxes[1]->Has(0, std::string(70, '\3')); }));
+  CHECK(tight.counters().dropped_sends == 3);
+  CHECK_FALSE(c.inboxes[1]->HasPayload(std::string(100, '\1')));
+  CHECK_FALSE(c.inboxes[1]->HasPayload(std::string(99, '\2')));
 }
 
-TEST_CASE("a key not pinned cannot deliver frames, dialling or being dialled") {
+TEST_CASE("a key not pinned cannot deliver frames: dialling or being dialled") {
   // Members 0 (A), 1 (B), 2 (C, not running). D has a key nobody pinned; it claims to be
   // member 1 and listens where A expects C.
   Cluster c(3, 2);
@@ -319,7 +329,7 @@ TEST_CASE("a key not pinned cannot deliver frames, dialling or being dialled") {
   CHECK(intruder.counters().frames_in == 0);
 }
 
-TEST_CASE("garbage, silence, missing certificates and bad lengths close only that connection") {
+TEST_CASE("garbage or silence or no certificate or bad lengths close only that connection") {
   // Members 0..2 run; member 3's key is pinned but its process is this test's raw client.
   Cluster c(4, 3, /*handshake_timeout_ms=*/300);
   REQUIRE(WaitUntil([&] { return c.AllConnected(2); }));
@@ -417,7 +427,8 @@ TEST_CASE("a restarted peer is reconnected to") {
   c1.peers[0].port = a.listen_port();
   Transport b(c1, inbox1.Handler());
   REQUIRE(b.Start().ok());
-  REQUIRE(WaitUntil([&] { return a.counters().peers_connected == 1 && b.counters().peers_connected == 1; }));
+  REQUIRE(WaitUntil(
+      [&] { return a.counters().peers_connected == 1 && b.counters().peers_connected == 1; }));
   a.Send(1, 1, B("after"));
   b.Send(0, 1, B("back"));
   REQUIRE(WaitUntil([&] { return inbox1.Has(0, "after") && inbox0.Has(1, "back"); }));
@@ -492,7 +503,8 @@ TEST_CASE("config errors and lifecycle") {
     Transport second(c, {});
     Status s = second.Start();
     CHECK(s.code() == Code::kIOError);
-    CHECK(s.message().find("127.0.0.1:" + std::to_string(first.listen_port())) != std::string::npos);
+    CHECK(s.message().find("127.0.0.1:" + std::to_string(first.listen_port())) !=
+          std::string::npos);
     CHECK(first.Start().code() == Code::kFailedPrecondition);
     first.Stop();
     first.Stop();

@@ -157,7 +157,9 @@ class BlockStore {
   Status CommitEncodedBlock(ByteView block_bytes, ByteView certificate_bytes);
   // Roots the next block's header must carry for `txs` in this order; the same checks as
   // CommitBlock on the transactions (suite, chain id, no duplicate within or committed).
-  // Changes nothing.
+  // Changes nothing durable. The last successful preview stays staged in memory, so that
+  // committing exactly those transactions next (same height and tx root) reuses it instead
+  // of computing the log and index again; any other preview or commit discards it.
   Result<BlockRoots> PreviewRoots(std::span<const Transaction> txs);
 
   // Reads at heights 1..head (NotFound above the head or at 0).
@@ -208,6 +210,8 @@ class BlockStore {
   Status WriteLocked(const Block& block, const CommitCertificate& certificate,
                      const Staged& staged, const BlockRoots& roots);
   void DiscardLocked();
+  struct Preview;
+  bool PreviewMatchesLocked(uint64_t height, const Hash32& tx_root) const;
   // Reads (store_read.cc).
   Status CheckHeight(uint64_t height) const;
   Result<BlockHeader> ReadHeader(uint64_t height) const;
@@ -225,6 +229,7 @@ class BlockStore {
   std::unique_ptr<MerkleLog> log_;
   std::unique_ptr<AuthIndex> index_;
   Status failed_;  // non-OK after an environment failure during a commit
+  std::unique_ptr<Preview> preview_;  // the staged result of the last PreviewRoots
 
   mutable std::mutex head_mu_;  // guards head_ alone, so plain reads never wait on a commit
   ChainHead head_;

@@ -42,16 +42,16 @@
 
 namespace hearth::node {
 
-inline constexpr size_t kFrameHeaderBytes = 4;                       // the u32 length
+inline constexpr size_t kFrameHeaderBytes = 4;                            // the u32 length
 inline constexpr size_t kFrameBytesMaxDefault = 16 * 1024 * 1024 + 4096;  // channel + payload
 inline constexpr size_t kSendQueueBytesMaxDefault = 64 * 1024 * 1024;     // per peer
 inline constexpr size_t kHandshakesPendingMax = 64;
 
 struct PeerAddress {
   uint16_t index = 0;
-  std::string host;        // IP literal or DNS name
-  uint16_t port = 0;       // 0: not known yet, not dialled until SetPeerAddress
-  Bytes transport_key;     // raw 32-byte Ed25519 public key, pinned in genesis
+  std::string host;     // IP literal or DNS name
+  uint16_t port = 0;    // 0: not known yet, not dialled until SetPeerAddress
+  Bytes transport_key;  // raw 32-byte Ed25519 public key, pinned in genesis
 };
 
 struct TransportConfig {
@@ -78,7 +78,7 @@ class Transport {
   struct Counters {
     uint64_t frames_in = 0;
     uint64_t frames_out = 0;
-    uint64_t bytes_in = 0;    // frame bytes including the length prefix
+    uint64_t bytes_in = 0;  // frame bytes including the length prefix
     uint64_t bytes_out = 0;
     uint64_t oversized_frames = 0;    // received length > frame_bytes_max
     uint64_t bad_frames = 0;          // received length 0, or data on an outgoing connection
