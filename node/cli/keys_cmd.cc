@@ -54,6 +54,8 @@ constexpr int kExitOk = 0;
 constexpr int kExitMalformed = 2;
 // Self-signed certificates: peers pin keys, not certificates, so a long validity only
 // avoids a needless expiry; rotate by replacing the key.
+using node::WriteNewFile;
+
 constexpr int kCertificateValidityDays = 3650;
 constexpr size_t kPublicJsonBytesMax = 64 * 1024;
 constexpr uint16_t kP2pPortBase = 7001;
@@ -61,39 +63,6 @@ constexpr uint16_t kApiPortBase = 8001;
 constexpr size_t kChainIdRandomBytes = 8;
 
 std::string ErrnoText(int err) { return std::strerror(err); }
-
-// Creates `path` with `mode` (O_EXCL: never replaces a file), writes, fsyncs the file and
-// its folder. A failed write leaves no file behind.
-Status WriteNewFile(const std::string& path, std::string_view content, mode_t mode) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) {
-    if (errno == EEXIST) return Status::AlreadyExists(path + ": exists; refusing to overwrite");
-    return Status::IOError(path + ": create: " + ErrnoText(errno));
-  }
-  Status st;
-  if (::fchmod(fd, mode) != 0) st = Status::IOError(path + ": fchmod: " + ErrnoText(errno));
-  size_t done = 0;
-  while (st.ok() && done < content.size()) {
-    const ssize_t w = ::write(fd, content.data() + done, content.size() - done);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) st = Status::IOError(path + ": write: " + ErrnoText(errno));
-    if (w > 0) done += static_cast<size_t>(w);
-  }
-  if (st.ok() && ::fsync(fd) != 0) st = Status::IOError(path + ": fsync: " + ErrnoText(errno));
-  if (::close(fd) != 0 && st.ok()) st = Status::IOError(path + ": close: " + ErrnoText(errno));
-  if (!st.ok()) {
-    ::unlink(path.c_str());
-    return st;
-  }
-  const std::string dir = fs::path(path).parent_path().string();
-  const int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    const int rc = ::fsync(dfd);
-    ::close(dfd);
-    if (rc != 0) return Status::IOError(dir + ": fsync: " + ErrnoText(errno));
-  }
-  return Status::Ok();
-}
 
 void Cleanse(std::string& secret) { OPENSSL_cleanse(secret.data(), secret.size()); }
 

@@ -60,41 +60,6 @@ uint64_t NowUnixMs() {
 
 void SleepMs(uint64_t ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 
-// Creates `path` (never replacing a file) with `mode` and syncs it.
-Status WriteNewFile(const std::string& path, std::string_view content, mode_t mode) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) {
-    if (errno == EEXIST) return Status::AlreadyExists(path + ": exists; refusing to overwrite");
-    return Status::IOError(path + ": create: " + ErrnoText(errno));
-  }
-  Status st;
-  if (::fchmod(fd, mode) != 0) st = Status::IOError(path + ": fchmod: " + ErrnoText(errno));
-  size_t done = 0;
-  while (st.ok() && done < content.size()) {
-    const ssize_t w = ::write(fd, content.data() + done, content.size() - done);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) st = Status::IOError(path + ": write: " + ErrnoText(errno));
-    if (w > 0) done += static_cast<size_t>(w);
-  }
-  if (st.ok() && ::fsync(fd) != 0) st = Status::IOError(path + ": fsync: " + ErrnoText(errno));
-  if (::close(fd) != 0 && st.ok()) st = Status::IOError(path + ": close: " + ErrnoText(errno));
-  if (!st.ok()) ::unlink(path.c_str());
-  return st;
-}
-
-// Replaces `path` atomically (temporary file + rename).
-Status ReplaceFile(const std::string& path, std::string_view content, mode_t mode) {
-  const std::string tmp = path + ".tmp";
-  ::unlink(tmp.c_str());
-  HEARTH_RETURN_IF_ERROR(WriteNewFile(tmp, content, mode));
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    return Status::IOError(path + ": rename: " + ErrnoText(err));
-  }
-  return Status::Ok();
-}
-
 Status MakeDir(const fs::path& dir) {
   if (::mkdir(dir.c_str(), 0700) != 0) {
     return Status::IOError(dir.string() + ": mkdir: " + ErrnoText(errno));

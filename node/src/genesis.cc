@@ -523,38 +523,5 @@ Result<const nlohmann::json*> JsonFields::Object(std::string_view key) const {
   return v;
 }
 
-// ---- Files ----
-
-Result<std::string> ReadSmallFile(const std::string& path, size_t max_bytes) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::IOError(path + ": open: " + std::strerror(errno));
-  struct stat st {};
-  Status status;
-  std::string out;
-  if (::fstat(fd, &st) != 0) {
-    status = Status::IOError(path + ": stat: " + std::strerror(errno));
-  } else if (!S_ISREG(st.st_mode)) {
-    status = Status::InvalidArgument(path + ": not a regular file");
-  } else if (static_cast<uint64_t>(st.st_size) > max_bytes) {
-    status = Status::InvalidArgument(path + ": " + std::to_string(st.st_size) +
-                                     " bytes, at most " + std::to_string(max_bytes));
-  } else {
-    out.resize(static_cast<size_t>(st.st_size));
-    size_t done = 0;
-    while (done < out.size()) {
-      const ssize_t r = ::read(fd, out.data() + done, out.size() - done);
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) {
-        status = Status::IOError(path + ": read: " +
-                                 (r == 0 ? "short file" : std::strerror(errno)));
-        break;
-      }
-      done += static_cast<size_t>(r);
-    }
-  }
-  ::close(fd);
-  if (!status.ok()) return status;
-  return out;
-}
 
 }  // namespace hearth::node

@@ -19,6 +19,7 @@
 #include "hearth/consensus/safety_state.h"
 #include "hearth/api/http_server.h"
 #include "hearth/api/tokens.h"
+#include "hearth/node/files.h"
 #include "hearth/node/log.h"
 #include "hearth/node/node_api.h"
 #include "hearth/node/tls.h"
@@ -121,41 +122,14 @@ std::string_view SubmitKindName(SubmitOutcome::Kind k) {
 
 namespace {
 
-Result<std::string> ReadFile(const std::string& path, std::string_view what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IOError(std::string(what) + " " + path + ": cannot be read");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+constexpr size_t kKeyFileBytesMax = 1 << 20;
+// A safety state holds up to two values (valid value, proposal) of kBlockBytesMax each.
+constexpr size_t kSafetyStateBytesMax = 4 * kBlockBytesMax;
 
-// Writes `data` to `path` durably: temp file, fsync, rename, fsync of the folder.
-Status WriteFileDurably(const std::string& path, ByteView data) {
-  const std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::IOError("cannot create " + tmp);
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t w = ::write(fd, data.data() + off, data.size() - off);
-    if (w <= 0) {
-      ::close(fd);
-      return Status::IOError("cannot write " + tmp);
-    }
-    off += static_cast<size_t>(w);
-  }
-  if (::fsync(fd) != 0) {
-    ::close(fd);
-    return Status::IOError("fsync failed on " + tmp);
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return Status::IOError("cannot rename " + tmp);
-  const std::string dir = std::filesystem::path(path).parent_path().string();
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return Status::Ok();
+Result<std::string> ReadFile(const std::string& path, std::string_view what) {
+  auto text = ReadSmallFile(path, kKeyFileBytesMax);
+  if (!text.ok()) return text.status().Annotate(std::string(what));
+  return text;
 }
 
 // HEARTH_FAILPOINT=name[@n]: the n-th (default first) time `name` is reached, SIGKILL.
@@ -488,7 +462,8 @@ struct Node::Impl : public consensus::Application {
 
   Status RunOne(consensus::Effect& e) {
     if (auto* p = std::get_if<consensus::PersistEffect>(&e)) {
-      return WriteFileDurably(safety_path, consensus::EncodeSafetyState(p->state));
+      const Bytes state = consensus::EncodeSafetyState(p->state);
+      return ReplaceFile(safety_path, AsChars(ByteView(state)), 0600);
     }
     if (auto* b = std::get_if<consensus::BroadcastEffect>(&e)) {
       transport->Broadcast(kChannelConsensus, b->message);
@@ -831,7 +806,7 @@ Status Node::Start() {
     impl.replica = std::make_unique<consensus::Replica>(cc, impl.signer.get(), &impl.verifier, &impl);
     std::optional<consensus::SafetyState> persisted;
     if (std::filesystem::exists(impl.safety_path)) {
-      HEARTH_ASSIGN_OR_RETURN(std::string bytes, ReadFile(impl.safety_path, "consensus state"));
+      HEARTH_ASSIGN_OR_RETURN(std::string bytes, ReadSmallFile(impl.safety_path, kSafetyStateBytesMax));
       auto s = consensus::DecodeSafetyState(AsBytes(bytes), kBlockBytesMax);
       if (!s.ok()) return Status::Corruption(impl.safety_path + ": " + s.status().ToString());
       persisted = std::move(s).value();

@@ -30,6 +30,7 @@
 #include "hearth/base/status.h"
 #include "hearth/ledger/categories.h"
 #include "hearth/ledger/crypto.h"
+#include "hearth/node/files.h"  // ReadSmallFile
 
 namespace hearth::node {
 
@@ -157,7 +158,5 @@ class JsonFields {
   std::string path_;
 };
 
-// Reads a whole regular file of at most `max_bytes`. IOError / InvalidArgument name `path`.
-Result<std::string> ReadSmallFile(const std::string& path, size_t max_bytes);
 
 }  // namespace hearth::node
