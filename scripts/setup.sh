@@ -13,7 +13,7 @@ packages=(
   nlohmann-json3-dev
   libcli11-dev
   clang-14 libclang-rt-14-dev
-  python3
+  python3 curl procps
 )
 
 missing=()
