@@ -542,6 +542,16 @@ Result<std::vector<DevnetNode>> DevnetUp(const DevnetUpOptions& o, std::ostream&
 
 Status DevnetDown(const std::string& dir, uint64_t grace_ms, std::ostream& log) {
   HEARTH_ASSIGN_OR_RETURN(std::vector<DevnetNode> nodes, LoadDevnetNodes(dir));
+  // A node restarted by hand has another pid than nodes.json: take the one it reports,
+  // still signalled only if /proc shows it is hearthd with that node's config.
+  if (auto status = DevnetStatus(dir, 2'000); status.ok()) {
+    for (size_t i = 0; i < nodes.size() && i < status->size(); ++i) {
+      const DevnetNodeStatus& s = (*status)[i];
+      if (s.up && s.node.agency == nodes[i].agency && IsDevnetNodeProcess(s.node.pid, nodes[i].config)) {
+        nodes[i].pid = s.node.pid;
+      }
+    }
+  }
   size_t running = 0;
   for (const DevnetNode& n : nodes) running += IsDevnetNodeProcess(n.pid, n.config) ? 1 : 0;
   if (running == 0) {
@@ -577,6 +587,11 @@ Result<std::vector<DevnetNodeStatus>> DevnetStatus(const std::string& dir, uint6
         s.log_root = j["log_root"].get<std::string>();
         s.chain_id = j.value("chain_id", "");
         if (j.value("mempool", json()).is_number_unsigned()) s.mempool = j["mempool"].get<uint64_t>();
+        // A node restarted by hand has a new pid: the node's own answer wins.
+        if (j.value("pid", json()).is_number_unsigned()) {
+          s.node.pid = static_cast<int>(j["pid"].get<uint64_t>());
+          s.running = true;
+        }
       } else {
         s.error = "/healthz: unexpected answer " + r->body.substr(0, 200);
       }

@@ -1,5 +1,7 @@
 #include "hearth/node/node_api.h"
 
+#include <unistd.h>
+
 #include <charconv>
 #include <nlohmann/json.hpp>
 
@@ -307,7 +309,8 @@ void RegisterNodeRoutes(api::HttpServer& server, Node& node) {
                             {"log_root", h.log_root.Hex()},
                             {"index_root", h.index_root.Hex()},
                             {"block_hash", h.block_hash.Hex()},
-                            {"mempool", n->mempool_size()}};
+                            {"mempool", n->mempool_size()},
+                            {"pid", static_cast<uint64_t>(::getpid())}};
                      return Json(j);
                    }});
   api::HttpServer* s = &server;

@@ -57,6 +57,11 @@ wait_agree() {  # wait_agree SIZE SECONDS AGENCIES...
 }
 declare -A pids  # agency -> pid of a node this script restarted
 pid_of() { if [ -n "${pids[$1]:-}" ]; then echo "${pids[$1]}"; else field "$1" pid; fi; }
+# `devnet status` takes the pid from the node's own /healthz answer, so a node restarted by
+# hand shows its new pid.
+check_status_pid() {
+  [ "$(field "$1" pid)" = "${pids[$1]}" ] || fail "devnet status shows pid $(field "$1" pid) for $1, not ${pids[$1]}"
+}
 start_node() {  # start_node AGENCY [ENV=VAL...]
   local a=$1; shift
   env "$@" setsid "$bin/hearthd" --config "$net/$a/node.json" >>"$net/$a/hearthd.log" 2>&1 &
@@ -98,6 +103,7 @@ wait "$submitter" || { cat "$work/tax.out"; fail "submit tax with one node down"
 total=$((total + $(lines "$work/s/tax.ndjson")))
 wait_agree "$total" 90 civil_affairs tax disability_federation
 start_node social_security
+check_status_pid social_security
 wait_agree "$total" 120 "${all[@]}"
 echo "ok: killed node caught up at log size $total"
 
@@ -150,3 +156,11 @@ for a in "${all[@]}"; do
   echo "$out" | grep -Eq "accepted[ =:]+0\b" || fail "resubmit $a accepted something new: $out"
 done
 echo "ok: every line of every file is a duplicate now"
+
+# --- devnet down stops nodes restarted by hand too.
+"$bin/hearth" devnet down --dir "$net" >/dev/null || fail "devnet down"
+for a in "${all[@]}"; do
+  p=$(pid_of "$a")
+  if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then fail "$a (pid $p) still runs after devnet down"; fi
+done
+echo "ok: devnet down stopped every node, restarted ones included"
