@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hearth/base/bytes.h"
+
 namespace hearth::api {
 
 HttpResponse JsonError(unsigned status, std::string_view code, std::string_view message) {
@@ -20,13 +22,6 @@ namespace internal {
 
 namespace {
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 Status PercentDecode(std::string_view in, bool plus_is_space, std::string* out) {
   out->clear();
   out->reserve(in.size());
@@ -36,7 +31,7 @@ Status PercentDecode(std::string_view in, bool plus_is_space, std::string* out) 
       if (i + 2 >= in.size()) {
         return Status::InvalidArgument("target: truncated percent escape");
       }
-      int hi = HexValue(in[i + 1]), lo = HexValue(in[i + 2]);
+      int hi = HexDigitValue(in[i + 1]), lo = HexDigitValue(in[i + 2]);
       if (hi < 0 || lo < 0) return Status::InvalidArgument("target: bad percent escape");
       out->push_back(static_cast<char>(hi * 16 + lo));
       i += 2;

@@ -44,9 +44,10 @@ Result<std::string> ReadSmallFile(const std::string& path, size_t max_bytes) {
   return out;
 }
 
-// Creates `path` with `mode` (O_EXCL: never replaces a file), writes, fsyncs the file and
-// its folder. A failed write leaves no file behind.
-Status WriteNewFile(const std::string& path, std::string_view content, mode_t mode) {
+namespace {
+
+// Creates `path` exclusively with `mode`, writes and fsyncs it; a failed write leaves no file.
+Status WriteAndSync(const std::string& path, std::string_view content, mode_t mode) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) {
     if (errno == EEXIST) return Status::AlreadyExists(path + ": exists; refusing to overwrite");
@@ -63,37 +64,41 @@ Status WriteNewFile(const std::string& path, std::string_view content, mode_t mo
   }
   if (st.ok() && ::fsync(fd) != 0) st = Status::IOError(path + ": fsync: " + std::strerror(errno));
   if (::close(fd) != 0 && st.ok()) st = Status::IOError(path + ": close: " + std::strerror(errno));
-  if (!st.ok()) {
-    ::unlink(path.c_str());
-    return st;
-  }
+  if (!st.ok()) ::unlink(path.c_str());
+  return st;
+}
+
+// Makes the folder entry of `path` durable (its creation or rename).
+Status SyncFolderOf(const std::string& path) {
   const std::string dir = fs::path(path).parent_path().string();
   const int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    const int rc = ::fsync(dfd);
-    ::close(dfd);
-    if (rc != 0) return Status::IOError(dir + ": fsync: " + std::strerror(errno));
-  }
+  if (dfd < 0) return Status::Ok();  // nothing to sync we could open; the file itself is synced
+  const int rc = ::fsync(dfd);
+  const int err = errno;
+  ::close(dfd);
+  if (rc != 0) return Status::IOError(dir + ": fsync: " + std::strerror(err));
   return Status::Ok();
 }
 
+}  // namespace
+
+Status WriteNewFile(const std::string& path, std::string_view content, mode_t mode) {
+  HEARTH_RETURN_IF_ERROR(WriteAndSync(path, content, mode));
+  return SyncFolderOf(path);
+}
+
+// The temporary file's folder entry needs no sync of its own: the one after the rename
+// covers both.
 Status ReplaceFile(const std::string& path, std::string_view content, mode_t mode) {
   const std::string tmp = path + ".tmp";
   ::unlink(tmp.c_str());
-  HEARTH_RETURN_IF_ERROR(WriteNewFile(tmp, content, mode));
+  HEARTH_RETURN_IF_ERROR(WriteAndSync(tmp, content, mode));
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;
     ::unlink(tmp.c_str());
     return Status::IOError(path + ": rename: " + std::strerror(err));
   }
-  const std::string dir = fs::path(path).parent_path().string();
-  const int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    const int rc = ::fsync(dfd);
-    ::close(dfd);
-    if (rc != 0) return Status::IOError(dir + ": fsync: " + std::strerror(errno));
-  }
-  return Status::Ok();
+  return SyncFolderOf(path);
 }
 
 }  // namespace hearth::node

@@ -41,6 +41,8 @@ struct Hash32 {
   friend bool operator==(const Hash32&, const Hash32&) = default;
 };
 
+// The value of one hex digit (either case), or -1.
+int HexDigitValue(char c);
 std::string ToHex(ByteView b);
 // Accepts upper or lower case; rejects odd length and non-hex characters.
 Result<Bytes> FromHex(std::string_view hex);
