@@ -5,7 +5,7 @@
 
 #include <utility>
 
-#include "hearth/api/json_fields.h"
+#include "hearth/json/json_fields.h"
 
 namespace hearth::api {
 

@@ -9,7 +9,7 @@
 #include <cstring>
 #include <fstream>
 
-#include "hearth/api/json_fields.h"
+#include "hearth/json/json_fields.h"
 #include "hearth/ledger/crypto.h"
 
 namespace hearth::api {

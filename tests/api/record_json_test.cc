@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
-#include "hearth/api/json_fields.h"
+#include "hearth/json/json_fields.h"
 #include "ledger/record_samples.h"
 
 namespace hearth::api {

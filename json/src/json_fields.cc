@@ -1,12 +1,12 @@
 // Strict JSON parsing (a SAX handler that builds the value and refuses duplicates and deep
 // nesting) and the typed field reader of json_fields.h.
-#include "hearth/api/json_fields.h"
+#include "hearth/json/json_fields.h"
 
 #include <algorithm>
 #include <limits>
 #include <utility>
 
-namespace hearth::api {
+namespace hearth {
 
 namespace {
 
@@ -320,4 +320,4 @@ Status JsonFields::Finish() const {
   return Status::Ok();
 }
 
-}  // namespace hearth::api
+}  // namespace hearth

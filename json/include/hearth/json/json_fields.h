@@ -26,7 +26,7 @@
 #include "hearth/base/bytes.h"
 #include "hearth/base/status.h"
 
-namespace hearth::api {
+namespace hearth {
 
 Result<nlohmann::json> ParseJsonStrict(std::string_view text, std::string_view what,
                                        size_t bytes_max, size_t depth_max);
@@ -78,4 +78,4 @@ class JsonFields {
 Result<Bytes> DecodeHexField(std::string_view field, std::string_view hex, size_t bytes_min,
                              size_t bytes_max);
 
-}  // namespace hearth::api
+}  // namespace hearth
