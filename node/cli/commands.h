@@ -25,6 +25,9 @@ void RegisterKeyCommands(CLI::App& app, CommandRegistry& registry);     // keys_
 void RegisterSynthCommands(CLI::App& app, CommandRegistry& registry);   // synth_cmd.cc
 // devnet up|down|status, submit
 void RegisterDevnetCommands(CLI::App& app, CommandRegistry& registry);  // devnet_cmd.cc
+void RegisterVerifyReceiptCommands(CLI::App& app, CommandRegistry& registry);  // verify_receipt_cmd.cc
+void RegisterExportCommands(CLI::App& app, CommandRegistry& registry);  // export_cmd.cc
+void RegisterAuditCommands(CLI::App& app, CommandRegistry& registry);   // audit_cmd.cc
 
 inline void RegisterAll(CLI::App& app, CommandRegistry& registry) {
   RegisterLogCommands(app, registry);
@@ -32,6 +35,9 @@ inline void RegisterAll(CLI::App& app, CommandRegistry& registry) {
   RegisterKeyCommands(app, registry);
   RegisterSynthCommands(app, registry);
   RegisterDevnetCommands(app, registry);
+  RegisterVerifyReceiptCommands(app, registry);
+  RegisterExportCommands(app, registry);
+  RegisterAuditCommands(app, registry);
 }
 
 }  // namespace hearth::cli

@@ -467,6 +467,35 @@ Result<std::vector<DevnetNode>> LoadDevnetNodes(const std::string& dir) {
   return nodes;
 }
 
+Result<DevnetTarget> ResolveDevnetTarget(const std::string& dir, const std::string& agency,
+                                         const std::string& principal) {
+  HEARTH_ASSIGN_OR_RETURN(std::vector<DevnetNode> nodes, LoadDevnetNodes(dir));
+  const DevnetNode* target = nullptr;
+  std::string names;
+  for (const DevnetNode& n : nodes) {
+    if (n.agency == agency) target = &n;
+    names += (names.empty() ? "" : ", ") + n.agency;
+  }
+  if (target == nullptr) {
+    return Status::InvalidArgument("--node: no node " + agency + " in " + dir + " (nodes: " + names + ")");
+  }
+  DevnetTarget t;
+  t.base_url = target->api;
+  HEARTH_ASSIGN_OR_RETURN(t.ca_cert_pem, ReadCert(fs::path(dir), agency));
+  const std::string who = principal.empty() ? agency : principal;
+  HEARTH_ASSIGN_OR_RETURN(std::vector<DevnetPrincipal> principals, LoadDevnetTokens(dir));
+  std::string known;
+  for (const DevnetPrincipal& p : principals) {
+    if (p.name == who) t.token = p.token;
+    known += (known.empty() ? "" : ", ") + p.name;
+  }
+  if (t.token.empty()) {
+    return Status::InvalidArgument("--principal: no token for " + who + " in " + dir + "/tokens.json (principals: " +
+                                   known + ")");
+  }
+  return t;
+}
+
 Result<std::vector<DevnetPrincipal>> LoadDevnetTokens(const std::string& dir) {
   const std::string path = (fs::path(dir) / "tokens.json").string();
   HEARTH_ASSIGN_OR_RETURN(std::string text, ReadSmallFile(path, kDevnetFileBytesMax));

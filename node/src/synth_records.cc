@@ -13,6 +13,7 @@
 #include <tuple>
 
 #include "synth_internal.h"
+#include "hearth/verify/rules.h"
 
 namespace hearth::node {
 
@@ -209,6 +210,8 @@ std::vector<size_t> EmitCivilAffairs(const SynthOptions& opts, const District& d
                                      Plans& plans) {
   std::vector<size_t> consent_items;
   feed.StartSetup();
+  // The shipped rule sets first: a check names the on-chain rule set it used.
+  for (const verify::DefaultRuleSet& rs : verify::DefaultRuleSets()) feed.Add(rs.record, Signer::kIssuer);
   for (const HouseholdPlan& h : d.households) {
     HouseholdDeclaration decl;
     decl.household = h.household_id;

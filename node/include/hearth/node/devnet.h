@@ -96,6 +96,18 @@ Result<std::vector<DevnetNodeStatus>> DevnetStatus(const std::string& dir, uint6
 Result<std::vector<DevnetNode>> LoadDevnetNodes(const std::string& dir);
 Result<std::vector<DevnetPrincipal>> LoadDevnetTokens(const std::string& dir);
 
+// How a client reaches one devnet node as one principal: the node's API URL, its API
+// certificate to trust, and the principal's bearer token. `principal` empty = the node's own
+// agency principal. InvalidArgument naming the option ("--node", "--principal") and the
+// choices when the node or the principal is not in the devnet.
+struct DevnetTarget {
+  std::string base_url;
+  std::string ca_cert_pem;
+  std::string token;
+};
+Result<DevnetTarget> ResolveDevnetTarget(const std::string& dir, const std::string& agency,
+                                         const std::string& principal);
+
 // True when /proc/<pid>/cmdline is a hearthd started with --config `config_path`.
 bool IsDevnetNodeProcess(int pid, const std::string& config_path);
 

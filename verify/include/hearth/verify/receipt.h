@@ -1,0 +1,97 @@
+// receipt.h: the signed, self-contained receipt of an eligibility check, and its offline
+// verifier (DESIGN.md "Verify"; every field, the canonical form and the verification steps
+// in docs/RECEIPT.md).
+//
+// A receipt is one JSON object: the request (ids only, never raw ID numbers), the decision,
+// reasons and figures, the rule set, the household declaration and consent, the checkpoint
+// (block header and commit certificate), the evidence (every transaction filed under every
+// index key the check read, each with its RFC 9162 inclusion proof), the index entries
+// (each key's full id list and its proof against the checkpoint's index root), the signer
+// (genesis member index) and the signature of that member's node key over
+//   SigningBytes("hearth/receipt/v1", chain_id, CanonicalJson(receipt without "signature")).
+//
+// Canonical JSON (CanonicalJson): the value serialised with object keys in ascending byte
+// order, no whitespace, integers in plain decimal, no floats anywhere, strings as
+// nlohmann::json dump(-1, ' ', ensure_ascii = false) writes them (UTF-8 as is; `"` and `\`
+// escaped; \b \f \n \r \t; other control characters \u00XX lower-case hex).
+//
+// Contract:
+//  - BuildReceipt / RunCheck produce receipts that VerifyReceipt accepts with the same trust.
+//  - VerifyReceipt trusts nothing but `trust` (genesis). Every failure, malformed input
+//    included, is VerifyFailed whose message starts with the path of the field at fault,
+//    e.g. "receipt.evidence[3].inclusion_proof: ...". It re-runs the check from the
+//    receipt's evidence, restricted to exactly the index keys the receipt proves, and
+//    requires the whole receipt (except the signature) to equal the one the recomputed
+//    check gives, so nothing in it is unchecked.
+// Thread-safety: pure functions of their inputs (RunCheck reads the store, which may be
+// shared).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "hearth/base/bytes.h"
+#include "hearth/base/status.h"
+#include "hearth/ledger/block.h"
+#include "hearth/ledger/crypto.h"
+#include "hearth/ledger/store.h"
+#include "hearth/verify/engine.h"
+#include "hearth/verify/store_evidence.h"
+
+namespace hearth::verify {
+
+inline constexpr uint32_t kReceiptFormat = 1;
+inline constexpr std::string_view kReceiptContext = "hearth/receipt/v1";
+// Largest receipt text accepted, and deepest JSON nesting (a rule set nests inside).
+inline constexpr size_t kReceiptBytesMax = size_t{64} << 20;
+inline constexpr size_t kReceiptDepthMax = 64;
+
+// The canonical text of `value` (see above). InvalidArgument naming the path of a float
+// ("receipt.x.y: floating-point number") or of invalid UTF-8.
+Result<std::string> CanonicalJson(const nlohmann::json& value, std::string_view root = "receipt");
+
+// Sets receipt["signature"] to the hex signature of `key` over the canonical JSON of every
+// other member (erasing any old signature first). REQUIRES: receipt.is_object().
+Status SignReceiptJson(nlohmann::json& receipt, const PrivateKey& key, std::string_view chain_id);
+
+// The receipt of `result`, a check of `request` evaluated over `evidence` (whose reads it
+// records), at the checkpoint (header, certificate) of evidence.height(), signed by
+// genesis member `member` with its node key `signer`. The text is the receipt's canonical
+// JSON (signature included) and a newline, so its hash is ReceiptHash's. InvalidArgument when the header or certificate is not
+// the evidence's checkpoint, or a key the result lists was not read through `evidence`.
+Result<std::string> BuildReceipt(const Trust& trust, const CheckRequest& request,
+                                 const CheckResult& result, StoreEvidence& evidence,
+                                 const BlockHeader& header, const CommitCertificate& certificate,
+                                 const PrivateKey& signer, uint16_t member);
+
+struct CheckOutcome {
+  CheckResult result;
+  std::string receipt;
+};
+// Evaluates `request` at block `height` of `store` (request.checkpoint_time_ms is set to
+// that block's time) and builds its receipt. Errors of Evaluate and of the store pass
+// through unchanged.
+Result<CheckOutcome> RunCheck(const BlockStore& store, uint64_t height, const Trust& trust,
+                              CheckRequest request, const PrivateKey& signer, uint16_t member);
+
+// What a verified receipt says (for the CLI and the console).
+struct VerifiedReceipt {
+  CheckRequest request;  // checkpoint_time_ms = the checkpoint's block time
+  CheckResult result;    // the recomputed result (equal to what the receipt reports)
+  BlockHeader checkpoint;
+  uint16_t signer = 0;
+};
+// Verifies `text` (docs/RECEIPT.md "Verification"), VerifyFailed naming the field otherwise.
+Result<VerifiedReceipt> VerifyReceiptDetailed(std::string_view text, const Trust& trust);
+Status VerifyReceipt(std::string_view text, const Trust& trust);
+
+// The suite hash of the canonical JSON of the whole receipt (signature included): what an
+// access record's receipt_hash names. InvalidArgument for text that is not a JSON object
+// without floats.
+Result<Hash32> ReceiptHash(Suite suite, std::string_view text);
+
+}  // namespace hearth::verify

@@ -1,0 +1,223 @@
+// Building a receipt: the JSON body shared with the verifier (ReceiptBody), BuildReceipt
+// over a StoreEvidence, and RunCheck (receipt.h; docs/RECEIPT.md).
+#include <string>
+#include <unordered_set>
+#include <utility>
+
+#include "hearth/json/json_fields.h"
+#include "hearth/ledger/categories.h"
+#include "hearth/ledger/merkle.h"
+#include "hearth/verify/receipt.h"
+#include "receipt_internal.h"
+
+namespace hearth::verify {
+
+namespace receipt_internal {
+
+namespace {
+
+using json = nlohmann::json;
+
+json OptionalInt(const std::optional<int64_t>& v) {
+  return v.has_value() ? json(*v) : json(nullptr);
+}
+
+json RequestJson(const CheckRequest& r) {
+  return json{{"household", r.household.Hex()},
+              {"members", HashList(r.members)},
+              {"programme", std::string(ProgrammeCode(r.programme))},
+              {"as_of", r.as_of},
+              {"consent", r.consent.Hex()}};
+}
+
+json MemberMonthsJson(const std::vector<MemberMonth>& months) {
+  json out = json::array();
+  for (const MemberMonth& mm : months) {
+    json amounts = json::array();
+    for (const MonthAmount& a : mm.amounts) {
+      amounts.push_back(json{{"category", std::string(CategoryCode(a.category))},
+                             {"agency", std::string(AgencyCode(a.agency))},
+                             {"fen", a.fen},
+                             {"tx", a.tx.Hex()}});
+    }
+    json missing = json::array();
+    for (Agency a : mm.missing_reporters) missing.push_back(std::string(AgencyCode(a)));
+    out.push_back(json{{"subject", mm.subject.Hex()},
+                       {"month", mm.month},
+                       {"member", mm.member},
+                       {"amounts", std::move(amounts)},
+                       {"counted_fen", mm.counted_fen},
+                       {"missing_reporters", std::move(missing)}});
+  }
+  return out;
+}
+
+json ReasonsJson(const std::vector<Reason>& reasons) {
+  json out = json::array();
+  for (const Reason& r : reasons) out.push_back(json{{"code", r.code}, {"zh", r.zh}, {"en", r.en}});
+  return out;
+}
+
+json ConditionsJson(const std::vector<ConditionResult>& conditions) {
+  json out = json::array();
+  for (const ConditionResult& c : conditions) {
+    out.push_back(json{{"name", c.name},
+                       {"status", std::string(ConditionStatusCode(c.status))},
+                       {"detail", c.detail}});
+  }
+  return out;
+}
+
+Result<json> RuleSetJson(const ReceiptParts& parts) {
+  const CheckResult& result = *parts.result;
+  for (const EvidenceItem& e : parts.evidence) {
+    if (e.tx->id() != result.rule_set_tx) continue;
+    if (e.tx->kind() != TxKind::kRuleSet) break;
+    const RuleSet& rs = PayloadAs<RuleSet>(*e.tx);
+    HEARTH_ASSIGN_OR_RETURN(json rules, ParseJsonStrict(rs.rules_json, "receipt.rule_set.rules",
+                                                        kRuleSetJsonBytesMax, kReceiptDepthMax - 4));
+    return json{{"tx", result.rule_set_tx.Hex()},
+                {"programme", std::string(ProgrammeCode(rs.programme))},
+                {"version", rs.version},
+                {"effective_from", rs.effective_from},
+                {"rules", std::move(rules)}};
+  }
+  return Status::InvalidArgument("receipt.rule_set.tx: rule set " + result.rule_set_tx.Hex() +
+                                 " is not a RuleSet in the evidence");
+}
+
+json CheckpointJson(const ReceiptParts& parts) {
+  const BlockHeader& h = *parts.header;
+  return json{{"height", h.height},
+              {"time_ms", h.time_ms},
+              {"block_hash", BlockHash(h).Hex()},
+              {"log_size", h.log_size},
+              {"log_root", h.log_root.Hex()},
+              {"index_root", h.index_root.Hex()},
+              {"header", ToHex(parts.header_bytes)},
+              {"certificate", ToHex(parts.certificate_bytes)}};
+}
+
+json EvidenceJson(const std::vector<EvidenceItem>& evidence) {
+  json out = json::array();
+  for (const EvidenceItem& e : evidence) {
+    out.push_back(json{{"id", e.tx->id().Hex()},
+                       {"log_index", e.log_index},
+                       {"tx", ToHex(e.tx->Encode())},
+                       {"inclusion_proof", HashList(e.inclusion_proof)}});
+  }
+  return out;
+}
+
+json IndexJson(const std::vector<IndexItem>& index) {
+  json out = json::array();
+  for (const IndexItem& i : index) {
+    out.push_back(json{{"key", ToHex(EncodeIndexKey(*i.key))},
+                       {"name", i.key->ToString()},
+                       {"ids", HashList(i.ids)},
+                       {"proof", ToHex(i.proof->Encode())}});
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<nlohmann::json> ReceiptBody(const ReceiptParts& parts) {
+  const Trust& trust = *parts.trust;
+  const CheckResult& r = *parts.result;
+  HEARTH_ASSIGN_OR_RETURN(json rule_set, RuleSetJson(parts));
+  json body = json::object();
+  body["format"] = kReceiptFormat;
+  body["chain_id"] = trust.chain_id;
+  body["suite"] = std::string(SuiteName(trust.suite));
+  body["genesis_hash"] = trust.genesis_hash.Hex();
+  body["request"] = RequestJson(*parts.request);
+  body["decision"] = std::string(DecisionCode(r.decision));
+  body["reasons"] = ReasonsJson(r.reasons);
+  body["per_capita_monthly_fen"] = OptionalInt(r.per_capita_monthly_fen);
+  body["threshold_fen"] = OptionalInt(r.threshold_fen);
+  body["income_total_fen"] = r.income_total_fen;
+  body["member_months_counted"] = r.member_months_counted;
+  body["window"] = json{{"first", r.window_first}, {"last", r.window_last}};
+  body["member_months"] = MemberMonthsJson(r.member_months);
+  body["conditions"] = ConditionsJson(r.conditions);
+  body["rule_set"] = std::move(rule_set);
+  body["household"] = json{{"declaration_tx", r.declaration_tx.Hex()},
+                           {"members", HashList(r.declared_members)},
+                           {"consent_tx", parts.request->consent.Hex()}};
+  body["used_txs"] = HashList(r.used_txs);
+  body["checkpoint"] = CheckpointJson(parts);
+  body["evidence"] = EvidenceJson(parts.evidence);
+  body["index"] = IndexJson(parts.index);
+  body["signer"] = parts.signer;
+  return body;
+}
+
+}  // namespace receipt_internal
+
+using receipt_internal::EvidenceItem;
+using receipt_internal::IndexItem;
+using receipt_internal::ReceiptParts;
+
+Result<std::string> BuildReceipt(const Trust& trust, const CheckRequest& request,
+                                 const CheckResult& result, StoreEvidence& evidence,
+                                 const BlockHeader& header, const CommitCertificate& certificate,
+                                 const PrivateKey& signer, uint16_t member) {
+  if (!request.consent_required) {
+    return Status::InvalidArgument("receipt: a receipt needs a check that relied on a consent");
+  }
+  if (header != evidence.header() || certificate.height != header.height ||
+      certificate.block_hash != BlockHash(header)) {
+    return Status::InvalidArgument("receipt: header or certificate is not the checkpoint at height " +
+                                   std::to_string(evidence.height()));
+  }
+  HEARTH_RETURN_IF_ERROR(evidence.ProveInclusions());
+  ReceiptParts parts;
+  parts.trust = &trust;
+  parts.request = &request;
+  parts.result = &result;
+  parts.header = &header;
+  const Bytes header_bytes = EncodeBlockHeader(header);
+  const Bytes certificate_bytes = EncodeCertificate(certificate);
+  parts.header_bytes = header_bytes;
+  parts.certificate_bytes = certificate_bytes;
+  parts.signer = member;
+  // The index in the order the engine read it; the evidence is every tx filed under those
+  // keys, each once, in log order.
+  std::unordered_map<Hash32, const StoreEvidence::KeyRead*> by_hash;
+  for (const StoreEvidence::KeyRead& k : evidence.keys()) by_hash.emplace(k.key_hash, &k);
+  std::unordered_set<Hash32> in_evidence;
+  for (const IndexKey& key : result.keys_read) {
+    auto it = by_hash.find(IndexKeyHash(trust.suite, key));
+    if (it == by_hash.end()) {
+      return Status::InvalidArgument("receipt: key " + key.ToString() +
+                                     " in the result was not read through the evidence source");
+    }
+    const StoreEvidence::KeyRead& k = *it->second;
+    parts.index.push_back(IndexItem{&k.key, k.entry.ids, &k.entry.proof});
+    for (const Hash32& id : k.entry.ids) in_evidence.insert(id);
+  }
+  for (const StoreEvidence::TxRead* t : evidence.TxsInLogOrder()) {
+    if (in_evidence.count(t->logged.tx.id()) == 0) continue;
+    parts.evidence.push_back(EvidenceItem{&t->logged.tx, t->logged.log_index, t->inclusion_proof});
+  }
+  HEARTH_ASSIGN_OR_RETURN(nlohmann::json body, receipt_internal::ReceiptBody(parts));
+  HEARTH_RETURN_IF_ERROR(SignReceiptJson(body, signer, trust.chain_id));
+  HEARTH_ASSIGN_OR_RETURN(std::string text, CanonicalJson(body));
+  text += '\n';
+  return text;
+}
+
+Result<CheckOutcome> RunCheck(const BlockStore& store, uint64_t height, const Trust& trust,
+                              CheckRequest request, const PrivateKey& signer, uint16_t member) {
+  HEARTH_ASSIGN_OR_RETURN(std::unique_ptr<StoreEvidence> evidence, StoreEvidence::Open(store, height));
+  HEARTH_ASSIGN_OR_RETURN(CommitCertificate certificate, store.Certificate(height));
+  request.checkpoint_time_ms = evidence->header().time_ms;
+  HEARTH_ASSIGN_OR_RETURN(CheckResult result, Evaluate(trust, request, *evidence));
+  HEARTH_ASSIGN_OR_RETURN(std::string receipt,
+                          BuildReceipt(trust, request, result, *evidence, evidence->header(),
+                                       certificate, signer, member));
+  return CheckOutcome{std::move(result), std::move(receipt)};
+}
+
+}  // namespace hearth::verify

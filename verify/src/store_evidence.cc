@@ -1,0 +1,101 @@
+// StoreEvidence: the engine's reads served from a BlockStore at one checkpoint height, with
+// everything recorded that a receipt carries (store_evidence.h).
+#include "hearth/verify/store_evidence.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+namespace hearth::verify {
+
+Result<std::unique_ptr<StoreEvidence>> StoreEvidence::Open(const BlockStore& store,
+                                                           uint64_t height, Limits limits) {
+  HEARTH_ASSIGN_OR_RETURN(BlockHeader header, store.Header(height));
+  return std::unique_ptr<StoreEvidence>(new StoreEvidence(store, std::move(header), limits));
+}
+
+Result<std::vector<const LoggedTx*>> StoreEvidence::Filed(const IndexKey& key) {
+  const Hash32 key_hash = IndexKeyHash(header_.suite, key);
+  if (auto it = key_pos_.find(key_hash); it != key_pos_.end()) return filed_[it->second];
+  if (keys_.size() >= limits_.keys_max) {
+    return Status::OutOfRange("resource exhausted: the check reads more than " +
+                              std::to_string(limits_.keys_max) + " index keys (at " +
+                              key.ToString() + ")");
+  }
+  Result<IndexEntry> entry = store_.ProveIndex(key_hash, header_.height);
+  if (!entry.ok()) return entry.status().Annotate("index key " + key.ToString());
+  const uint64_t count = entry->value.has_value() ? entry->value->count : 0;
+  if (entry->ids.size() != count || entry->root != header_.index_root) {
+    return Status::Corruption("index key " + key.ToString() + " at height " +
+                              std::to_string(header_.height) +
+                              ": list or root disagrees with the index value / header");
+  }
+  std::vector<const LoggedTx*> filed;
+  filed.reserve(entry->ids.size());
+  uint64_t prev_index = 0;
+  for (size_t i = 0; i < entry->ids.size(); ++i) {
+    HEARTH_ASSIGN_OR_RETURN(const TxRead* read, ReadTx(entry->ids[i], key));
+    if (i > 0 && read->logged.log_index <= prev_index) {
+      return Status::Corruption("index key " + key.ToString() + ": list not in log order");
+    }
+    prev_index = read->logged.log_index;
+    filed.push_back(&read->logged);
+  }
+  key_pos_.emplace(key_hash, keys_.size());
+  keys_.push_back(KeyRead{key, key_hash, std::move(*entry)});
+  filed_.push_back(filed);
+  return filed;
+}
+
+Result<const StoreEvidence::TxRead*> StoreEvidence::ReadTx(const Hash32& id, const IndexKey& key) {
+  if (auto it = txs_.find(id); it != txs_.end()) return it->second.get();
+  if (txs_.size() >= limits_.txs_max) {
+    return Status::OutOfRange("resource exhausted: the check reads more than " +
+                              std::to_string(limits_.txs_max) + " transactions (at " +
+                              key.ToString() + ")");
+  }
+  Result<StoredTx> stored = store_.GetTx(id);
+  if (!stored.ok()) {
+    return stored.status().Annotate("transaction " + id.Hex() + " filed under " + key.ToString());
+  }
+  if (stored->location.log_index >= header_.log_size) {
+    return Status::Corruption("transaction " + id.Hex() + " filed under " + key.ToString() +
+                              " at height " + std::to_string(header_.height) +
+                              " has log index " + std::to_string(stored->location.log_index) +
+                              " beyond the log size " + std::to_string(header_.log_size));
+  }
+  auto read = std::make_unique<TxRead>(
+      TxRead{LoggedTx{std::move(stored->tx), stored->location.log_index}, false, {}});
+  const TxRead* out = read.get();
+  txs_.emplace(id, std::move(read));
+  return out;
+}
+
+Status StoreEvidence::ProveInclusions() {
+  for (auto& [id, read] : txs_) {
+    if (read->proven) continue;
+    Result<std::vector<Hash32>> proof = store_.InclusionProof(read->logged.log_index,
+                                                              header_.log_size);
+    if (!proof.ok()) return proof.status().Annotate("inclusion proof of " + id.Hex());
+    read->inclusion_proof = std::move(*proof);
+    read->proven = true;
+  }
+  return Status::Ok();
+}
+
+std::vector<const StoreEvidence::TxRead*> StoreEvidence::TxsInLogOrder() const {
+  std::vector<const TxRead*> out;
+  out.reserve(txs_.size());
+  for (const auto& [id, read] : txs_) out.push_back(read.get());
+  std::sort(out.begin(), out.end(), [](const TxRead* a, const TxRead* b) {
+    return a->logged.log_index < b->logged.log_index;
+  });
+  return out;
+}
+
+const StoreEvidence::TxRead* StoreEvidence::FindTx(const Hash32& id) const {
+  auto it = txs_.find(id);
+  return it == txs_.end() ? nullptr : it->second.get();
+}
+
+}  // namespace hearth::verify
