@@ -25,6 +25,7 @@ void RegisterKeyCommands(CLI::App& app, CommandRegistry& registry);     // keys_
 void RegisterSynthCommands(CLI::App& app, CommandRegistry& registry);   // synth_cmd.cc
 // devnet up|down|status, submit
 void RegisterDevnetCommands(CLI::App& app, CommandRegistry& registry);  // devnet_cmd.cc
+void RegisterCheckCommands(CLI::App& app, CommandRegistry& registry);  // check_cmd.cc
 void RegisterVerifyReceiptCommands(CLI::App& app, CommandRegistry& registry);  // verify_receipt_cmd.cc
 void RegisterExportCommands(CLI::App& app, CommandRegistry& registry);  // export_cmd.cc
 void RegisterAuditCommands(CLI::App& app, CommandRegistry& registry);   // audit_cmd.cc
@@ -35,6 +36,7 @@ inline void RegisterAll(CLI::App& app, CommandRegistry& registry) {
   RegisterKeyCommands(app, registry);
   RegisterSynthCommands(app, registry);
   RegisterDevnetCommands(app, registry);
+  RegisterCheckCommands(app, registry);
   RegisterVerifyReceiptCommands(app, registry);
   RegisterExportCommands(app, registry);
   RegisterAuditCommands(app, registry);

@@ -7,15 +7,29 @@
 //   hearth devnet down --dir D [--grace-ms T]
 //   hearth devnet status --dir D [--json] [--timeout-ms T]
 //       One line (or JSON object) per node; exit 0 only when every node is up.
+//   hearth devnet observer --dir D --name N [--follow A,B,...] [--principal P]
+//       Writes an observer's files into D/observers/N/ (API key and certificate, the token it
+//       reads members with, node.json following the members' APIs) and prints the node.json
+//       path; start it with `hearthd --config` (docs/NODE.md "Observer").
 //   hearth submit --dir D --agency A [--principal P] [--chunk-lines N] [--json]
 //                 [--stall-timeout-ms T] [--request-timeout-ms T] FILE
 //       Posts NDJSON records to A's node with P's token (default: A's), retrying lines the
 //       node answers retry_later; exit 0 only when every line is accepted or duplicate.
 // Exit codes (commands.h): 0 ok; 1 a node failed, is down, refused or rejected something;
 // 2 bad arguments or unusable input (folder, file, tokens).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -25,6 +39,8 @@
 #include "hearth/ledger/crypto.h"
 #include "hearth/node/devnet.h"
 #include "hearth/node/genesis.h"
+#include "hearth/node/node_config.h"
+#include "hearth/node/tls.h"
 
 namespace hearth::cli {
 
@@ -186,6 +202,93 @@ int RunSubmit(const SubmitCliOptions& o) {
   return s.all_settled_ok() ? kExitOk : kExitFailed;
 }
 
+struct ObserverOptions {
+  std::string dir, name, follow, principal = "auditor";
+};
+
+// A TCP port on 127.0.0.1 that was free a moment ago.
+Result<uint16_t> FreeLoopbackPort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Status::IOError(std::string("socket: ") + std::strerror(errno));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
+  const int err = errno;
+  ::close(fd);
+  if (!ok) return Status::IOError(std::string("bind 127.0.0.1:0: ") + std::strerror(err));
+  return static_cast<uint16_t>(ntohs(addr.sin_port));
+}
+
+// Writes D/observers/N/{api.pem, api-cert.pem, follow.token, node.json}; returns the
+// node.json path. The observer serves the devnet's token store (copied from the first
+// member's node.json, hashes only) and follows the members with `principal`'s token.
+Result<std::string> WriteObserver(const ObserverOptions& o) {
+  namespace fs = std::filesystem;
+  HEARTH_RETURN_IF_ERROR(node::ValidateMemberName(o.name).Annotate("--name"));
+  const fs::path dir = fs::absolute(o.dir).lexically_normal();
+  HEARTH_ASSIGN_OR_RETURN(node::Genesis g, node::LoadGenesisFile((dir / "genesis.json").string()));
+  std::vector<const node::GenesisMember*> follow;
+  if (o.follow.empty()) {
+    for (const node::GenesisMember& m : g.members) follow.push_back(&m);
+  } else {
+    std::stringstream list(o.follow);
+    std::string name;
+    while (std::getline(list, name, ',')) {
+      auto idx = node::MemberIndexByName(g, name);
+      if (!idx) return Status::InvalidArgument("--follow: no member " + name + " in " + o.dir);
+      follow.push_back(&g.members[*idx]);
+    }
+    if (follow.empty()) return Status::InvalidArgument("--follow: no member named");
+  }
+  HEARTH_ASSIGN_OR_RETURN(std::vector<node::DevnetPrincipal> principals, node::LoadDevnetTokens(o.dir));
+  std::string token;
+  for (const node::DevnetPrincipal& p : principals) {
+    if (p.name == o.principal) token = p.token;
+  }
+  if (token.empty()) {
+    return Status::InvalidArgument("--principal: no token for " + o.principal + " in " + o.dir +
+                                   "/tokens.json");
+  }
+  HEARTH_ASSIGN_OR_RETURN(node::NodeConfig member,
+                          node::LoadNodeConfigFile((dir / g.members[0].name / "node.json").string()));
+  std::error_code ec;
+  fs::create_directories(dir / "observers", ec);
+  if (ec) return Status::IOError((dir / "observers").string() + ": " + ec.message());
+  const fs::path od = dir / "observers" / o.name;
+  if (::mkdir(od.c_str(), 0700) != 0) {
+    if (errno == EEXIST) return Status::AlreadyExists(od.string() + ": the observer exists already");
+    return Status::IOError(od.string() + ": mkdir: " + std::strerror(errno));
+  }
+  HEARTH_ASSIGN_OR_RETURN(std::string api_pem, node::GenerateEcdsaP256KeyPem());
+  HEARTH_ASSIGN_OR_RETURN(std::string api_cert, node::SelfSignedCertificatePem(
+                                                    api_pem, o.name, 3650, {"127.0.0.1"}, {"localhost"}));
+  HEARTH_RETURN_IF_ERROR(node::WriteNewFile((od / "api.pem").string(), api_pem, 0600));
+  HEARTH_RETURN_IF_ERROR(node::WriteNewFile((od / "api-cert.pem").string(), api_cert, 0644));
+  HEARTH_RETURN_IF_ERROR(node::WriteNewFile((od / "follow.token").string(), token + "\n", 0600));
+  HEARTH_ASSIGN_OR_RETURN(uint16_t port, FreeLoopbackPort());
+  node::NodeConfig c;
+  c.role = "observer";
+  c.genesis_path = "../../genesis.json";
+  c.data_dir = "data";
+  c.api_listen = "127.0.0.1:" + std::to_string(port);
+  c.api_tls = true;
+  c.api_key_path = "api.pem";
+  c.api_cert_path = "api-cert.pem";
+  c.tokens = member.tokens;
+  for (const node::GenesisMember* m : follow) {
+    c.follow.push_back({m->api, "../../" + m->name + "/api-cert.pem", "follow.token"});
+  }
+  const std::string path = (od / "node.json").string();
+  HEARTH_RETURN_IF_ERROR(node::WriteNewFile(path, node::NodeConfigToJson(c), 0600));
+  // Read back exactly as hearthd will, and check it.
+  HEARTH_ASSIGN_OR_RETURN(node::NodeConfig back, node::LoadNodeConfigFile(path));
+  HEARTH_RETURN_IF_ERROR(node::ValidateNodeConfigAgainstGenesis(back, g));
+  return path;
+}
+
 }  // namespace
 
 void RegisterDevnetCommands(CLI::App& app, CommandRegistry& registry) {
@@ -222,6 +325,19 @@ void RegisterDevnetCommands(CLI::App& app, CommandRegistry& registry) {
   status_cmd->add_flag("--json", so->json, "a JSON list instead of a table");
   status_cmd->add_option("--timeout-ms", so->timeout_ms, "per-node /healthz timeout (3000)");
   status_cmd->callback([so, &registry] { registry.set_exit_code(RunStatus(so->dir, so->json, so->timeout_ms)); });
+
+  auto ob = std::make_shared<ObserverOptions>();
+  CLI::App* ob_cmd = devnet->add_subcommand("observer", "write the files of a non-voting observer node");
+  ob_cmd->add_option("--dir", ob->dir, "devnet folder")->required();
+  ob_cmd->add_option("--name", ob->name, "observer name (its folder: D/observers/NAME)")->required();
+  ob_cmd->add_option("--follow", ob->follow, "members to follow, comma-separated (default: all)");
+  ob_cmd->add_option("--principal", ob->principal, "whose token it reads members with (auditor)");
+  ob_cmd->callback([ob, &registry] {
+    Result<std::string> path = WriteObserver(*ob);
+    if (!path.ok()) return registry.set_exit_code(Fail(path.status()));
+    std::cout << *path << "\n";
+    registry.set_exit_code(kExitOk);
+  });
 
   auto sub = std::make_shared<SubmitCliOptions>();
   CLI::App* submit = app.add_subcommand("submit", "post NDJSON records to a devnet node");

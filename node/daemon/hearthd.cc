@@ -1,4 +1,6 @@
-// hearthd: one Hearth node. `hearthd --config node.json [--log-level L]`.
+// hearthd: one Hearth node. `hearthd --config node.json [--log-level L]`. The config's role
+// says which: a voting member, or an observer that follows members' APIs and serves reads
+// (docs/NODE.md "Observer"); node/node.h runs either.
 // Exit codes: 0 stopped by SIGINT/SIGTERM; 1 the node failed while running; 2 the config,
 // genesis or data directory could not be used (the message names the field or file).
 #include <signal.h>
@@ -19,7 +21,7 @@ std::atomic<hearth::node::Node*> g_node{nullptr};
 int main(int argc, char** argv) {
   using namespace hearth;
   using namespace hearth::node;
-  CLI::App app{"hearthd: a Hearth ledger node"};
+  CLI::App app{"hearthd: a Hearth ledger node (voter or observer)"};
   std::string config_path;
   std::string log_level;
   app.add_option("--config", config_path, "node configuration (node.json)")->required();

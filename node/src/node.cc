@@ -24,6 +24,9 @@
 #include "hearth/node/node_api.h"
 #include "hearth/node/tls.h"
 #include "node_internal.h"
+#include "observer.h"
+#include "check_service.h"
+#include "hearth/node/check_api.h"
 
 namespace hearth::node {
 
@@ -207,6 +210,8 @@ struct Node::Impl : public consensus::Application {
   GenesisVerifier verifier;
   std::unique_ptr<consensus::Replica> replica;
   std::unique_ptr<Transport> transport;
+  std::unique_ptr<Follower> follower;  // observers: fetches decided blocks from members
+  std::unique_ptr<CheckService> checks;  // keys, outbox and change watch of the check routes
   api::TokenStore tokens;
   std::unique_ptr<api::HttpServer> http;
   std::string safety_path;
@@ -498,23 +503,70 @@ struct Node::Impl : public consensus::Application {
       b = std::make_shared<const Block>(std::move(decoded));
     }
     HEARTH_ASSIGN_OR_RETURN(CommitCertificate lc, DecodeCertificate(consensus::EncodeCertificate(cert)));
-    failpoints.Hit("commit.before_batch");
-    Status st = store.CommitBlock(*b, lc);
+    Status st = CommitVerified(*b, lc);
     if (!st.ok()) {
       if (st.code() == Code::kIOError || st.code() == Code::kFailedPrecondition) {
         return st;  // environment failure: stop; a restart reopens the store
       }
       HEARTH_CHECK_MSG(false, ("a decided block failed to commit: " + st.ToString()).c_str());
     }
-    failpoints.Hit("commit.after_batch");
-    AfterCommit(*b);
-    failpoints.Hit("commit.after_apply");
     // Let the proposer of the next height fill its block: wait block_interval_ms, longer
     // while nothing is pending, unless this block is old (catching up).
     const uint64_t now = NowMs();
     const bool catching_up = now > b->header.time_ms + 5000;
     ScheduleNextHeight(catching_up ? 0 : config.block_interval_ms, now);
     return Status::Ok();
+  }
+
+  // Writes a decided, verified block with its certificate (one synced batch), then updates
+  // the key registry and the mempool. Shared by consensus decisions (Commit) and by the
+  // observer's follower (ApplyFollowed), with the same failpoints.
+  Status CommitVerified(const Block& b, const CommitCertificate& lc) {
+    failpoints.Hit("commit.before_batch");
+    HEARTH_RETURN_IF_ERROR(store.CommitBlock(b, lc));
+    failpoints.Hit("commit.after_batch");
+    AfterCommit(b);
+    failpoints.Hit("commit.after_apply");
+    if (checks) checks->OnCommitted();
+    return Status::Ok();
+  }
+
+  // Observer: a decided block with its certificate, fetched from a member's API. Checked
+  // exactly as a voter checks a decided value a peer sends in catch-up
+  // (Replica::HandleDecided): the certificate names this block, verifies against the genesis
+  // node keys with a 2f+1 quorum, and the block passes IsValid's CheckBlock (height, chain,
+  // prev hash, time, chain rules, every signature, tx/log/index roots) against our head;
+  // then committed as Commit does. Runs on the follower thread, the observer's only writer.
+  // An IOError means our own environment failed: the node stops. Any other error blames
+  // the member that served the block.
+  Status ApplyFollowed(uint64_t height, ByteView block_bytes, ByteView cert_bytes) {
+    Status st = VerifyAndCommitFollowed(height, block_bytes, cert_bytes);
+    if (st.code() == Code::kIOError) Fail(st);
+    return st;
+  }
+
+  Status VerifyAndCommitFollowed(uint64_t height, ByteView block_bytes, ByteView cert_bytes) {
+    auto decoded = DecodeBlock(block_bytes);
+    if (!decoded.ok()) return decoded.status().Annotate("block");
+    const Block& b = *decoded;
+    auto cert = consensus::DecodeCertificate(cert_bytes);
+    if (!cert.ok()) return cert.status().Annotate("certificate");
+    if (cert->height != height) {
+      return Status::InvalidArgument("certificate of height " + std::to_string(cert->height) +
+                                     " served for height " + std::to_string(height));
+    }
+    const Hash32 id = BlockHash(b.header);
+    if (id != cert->value_id) {
+      return Status::VerifyFailed("certificate is for block " + cert->value_id.Hex() +
+                                  ", not for the block served (" + id.Hex() + ")");
+    }
+    HEARTH_RETURN_IF_ERROR(consensus::VerifyCertificate(*cert, verifier));
+    HEARTH_RETURN_IF_ERROR(CheckBlock(height, b));
+    auto lc = DecodeCertificate(cert_bytes);
+    if (!lc.ok()) return lc.status().Annotate("certificate");
+    Status st = CommitVerified(b, *lc);
+    if (st.code() == Code::kFailedPrecondition) return Status::IOError(st.message());
+    return st;
   }
 
   void ScheduleNextHeight(uint64_t delay_ms, uint64_t decided_at) {
@@ -764,6 +816,7 @@ Result<std::unique_ptr<Node>> Node::Create(NodeConfig config, Genesis genesis) {
     HEARTH_ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::LoadPemFile(node->genesis_.suite, c.node_key_path));
     impl.signer = std::make_unique<NodeSigner>(std::move(key), node->genesis_.chain_id);
   }
+  HEARTH_ASSIGN_OR_RETURN(impl.checks, CheckService::Open(c, node->genesis_, *node->store_, impl.self));
   return node;
 }
 
@@ -840,7 +893,25 @@ Status Node::Start() {
     hc.log = [](std::string_view line) { Log(LogLevel::kWarn, "api " + std::string(line)); };
     impl.http = std::make_unique<api::HttpServer>(std::move(hc), &impl.tokens, nullptr);
     RegisterNodeRoutes(*impl.http, *this);
+    RegisterCheckRoutes(*impl.http, *this);
     HEARTH_RETURN_IF_ERROR(impl.http->Start());
+  }
+  impl.checks->Start([&impl](std::vector<Transaction> txs) {
+    std::vector<Result<Transaction>> lines;
+    for (Transaction& tx : txs) lines.emplace_back(std::move(tx));
+    for (const SubmitOutcome& o : impl.Admit(std::move(lines), std::nullopt, /*gossip=*/true)) {
+      if (o.kind == SubmitOutcome::Kind::kRejected) Log(LogLevel::kWarn, "outbox: access record rejected: " + o.reason);
+    }
+  });
+  if (!config_.is_voter()) {
+    // No P2P listener, no replica, no signer: blocks come from members' APIs and are
+    // verified here before they are committed.
+    impl.follower = std::make_unique<Follower>(
+        config_.follow, [this] { return store_->head().height; },
+        [&impl](uint64_t height, ByteView block, ByteView cert) {
+          return impl.ApplyFollowed(height, block, cert);
+        });
+    HEARTH_RETURN_IF_ERROR(impl.follower->Start());
   }
   Log(LogLevel::kInfo, "node started chain=" + genesis_.chain_id + " height=" +
                            std::to_string(store_->head().height) +
@@ -861,7 +932,9 @@ void Node::Stop() {
     impl.stopped = true;
     impl.stop_cv.notify_all();
   }
+  if (impl.follower) impl.follower->Stop();
   if (impl.http) impl.http->Stop();
+  if (impl.checks) impl.checks->Stop();
   if (impl.transport) impl.transport->Stop();
   if (impl.core_work) {
     impl.core_work.reset();
@@ -880,11 +953,29 @@ Status Node::Wait() {
   return impl.stop_status;
 }
 
+std::optional<uint16_t> Node::member_index() const { return impl_->self; }
+Agency Node::agency() const {
+  return impl_->self ? genesis_.members[*impl_->self].agency : Agency::kCivilAffairs;
+}
+const verify::Trust& Node::trust() const { return impl_->checks->trust(); }
+const PseudonymKey* Node::pseudonym_key() const { return impl_->checks->pseudonym_key(); }
+const PrivateKey* Node::node_signing_key() const { return impl_->checks->node_key(); }
+Result<Hash32> Node::RecordAccess(const AccessRecord& record) {
+  if (!config_.is_voter()) return Status::FailedPrecondition("an observer signs no access records");
+  return impl_->checks->RecordAccess(record);
+}
+verify::ChangeWatch* Node::change_watch() { return impl_->checks->watch(); }
+
 uint16_t Node::p2p_port() const { return impl_->transport ? impl_->transport->listen_port() : 0; }
 uint16_t Node::api_port() const { return impl_->http ? impl_->http->port() : 0; }
 
 std::vector<SubmitOutcome> Node::Submit(std::vector<Result<Transaction>> lines,
                                         std::optional<Agency> only_agency) {
+  if (!config_.is_voter()) {
+    std::vector<SubmitOutcome> refused(lines.size());
+    for (SubmitOutcome& o : refused) o.reason = std::string(kObserverSubmitRefusal);
+    return refused;
+  }
   return impl_->Admit(std::move(lines), only_agency, /*gossip=*/true);
 }
 
@@ -943,6 +1034,7 @@ std::string Node::MetricsText() const {
       o << "hearth_records_rejected_total{reason=\"" << r << "\"} " << n << "\n";
     }
   }
+  if (impl.follower) o << impl.follower->MetricsText();
   if (impl.replica) {
     // The replica is owned by the core thread; its counters are read racily as a snapshot
     // would be: plain integers, monotonically growing.

@@ -291,7 +291,18 @@ HttpResponse GetConsistency(Node& node, const HttpRequest& req) {
 
 void RegisterNodeRoutes(api::HttpServer& server, Node& node) {
   Node* n = &node;
-  server.AddRoute({"POST", "/v1/records", {Role::kAgency}, [n](const HttpRequest& r) { return PostRecords(*n, r); }});
+  if (node.config().is_voter()) {
+    server.AddRoute({"POST", "/v1/records", {Role::kAgency}, [n](const HttpRequest& r) { return PostRecords(*n, r); }});
+  } else {
+    // An observer never admits records: answered to anyone (no token needed to learn that),
+    // 409 rather than 503 so that retrying clients (hearth submit) stop at once.
+    std::string members;
+    for (const FollowTarget& t : node.config().follow) members += (members.empty() ? "" : ", ") + t.url;
+    const std::string message = std::string(kObserverSubmitRefusal) + " (this observer follows " + members + ")";
+    server.AddRoute({"POST", "/v1/records", {}, [message](const HttpRequest&) {
+                       return JsonError(409, "observer", message);
+                     }});
+  }
   server.AddRoute({"GET", "/v1/tx/{id}", kAnyRole, [n](const HttpRequest& r) { return GetTx(*n, r); }});
   server.AddRoute({"GET", "/v1/blocks/{height}", kAnyRole, [n](const HttpRequest& r) { return GetBlock(*n, r); }});
   server.AddRoute({"GET", "/v1/blocks", kAnyRole, [n](const HttpRequest& r) { return GetBlockRange(*n, r); }});

@@ -1,11 +1,14 @@
 #include "hearth/node/node_config.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 #include <system_error>
 
 #include "hearth/ledger/block.h"
 #include "hearth/ledger/crypto.h"
+#include "hearth/api/tokens.h"
+#include "hearth/node/http_client.h"
 #include "hearth/node/tls.h"
 
 namespace hearth::node {
@@ -44,13 +47,13 @@ std::string Resolve(const std::string& path, const std::string& config_dir) {
 Status OptString(const JsonFields& o, std::string_view key, std::string* out) {
   if (!o.Has(key)) return Status::Ok();
   HEARTH_ASSIGN_OR_RETURN(*out, o.String(key));
-  if (out->empty()) return Bad(key, "must not be empty (leave the field out instead)");
+  if (out->empty()) return Bad(o.PathOf(key), "must not be empty (leave the field out instead)");
   return Status::Ok();
 }
 
 Status ReqString(const JsonFields& o, std::string_view key, std::string* out) {
   HEARTH_ASSIGN_OR_RETURN(*out, o.String(key));
-  if (out->empty()) return Bad(key, "must not be empty");
+  if (out->empty()) return Bad(o.PathOf(key), "must not be empty");
   return Status::Ok();
 }
 
@@ -102,12 +105,23 @@ Status ParseRoleFields(const JsonFields& o, const std::string& dir, NodeConfig* 
   std::set<std::string> seen;
   for (size_t i = 0; i < follow->size(); ++i) {
     const std::string field = "follow[" + std::to_string(i) + "]";
-    const json& e = (*follow)[i];
-    if (!e.is_string()) return Bad(field, "expected a URL string");
-    const std::string url = e.get<std::string>();
-    HEARTH_RETURN_IF_ERROR(ParseApiUrl(url).status().Annotate(field));
-    if (!seen.insert(url).second) return Bad(field, "duplicate URL");
-    c->follow.push_back(url);
+    HEARTH_ASSIGN_OR_RETURN(JsonFields e, JsonFields::Of((*follow)[i], field));
+    HEARTH_RETURN_IF_ERROR(e.OnlyFields({"url", "api_cert_path", "token_path"}));
+    FollowTarget t;
+    HEARTH_RETURN_IF_ERROR(ReqString(e, "url", &t.url));
+    HEARTH_ASSIGN_OR_RETURN(ApiUrl url, Field(ParseApiUrl(t.url), e.PathOf("url")));
+    if (!seen.insert(t.url).second) return Bad(e.PathOf("url"), "duplicate URL " + t.url);
+    if (url.tls) {
+      HEARTH_RETURN_IF_ERROR(ReqPath(e, "api_cert_path", dir, &t.api_cert_path));
+    } else {
+      if (!IsLoopbackHost(url.host)) {
+        return Bad(e.PathOf("url"), "http:// only on a loopback host (got " + t.url +
+                                        "; the bearer token would cross the network in clear text)");
+      }
+      if (e.Has("api_cert_path")) return Bad(e.PathOf("api_cert_path"), "not used with an http:// url");
+    }
+    HEARTH_RETURN_IF_ERROR(ReqPath(e, "token_path", dir, &t.token_path));
+    c->follow.push_back(std::move(t));
   }
   return Status::Ok();
 }
@@ -245,7 +259,14 @@ std::string NodeConfigToJson(const NodeConfig& c) {
     j["transport_cert_path"] = c.transport_cert_path;
     j["p2p_listen"] = c.p2p_listen;
   } else {
-    j["follow"] = c.follow;
+    nlohmann::ordered_json follow = nlohmann::ordered_json::array();
+    for (const FollowTarget& t : c.follow) {
+      nlohmann::ordered_json e = {{"url", t.url}};
+      if (!t.api_cert_path.empty()) e["api_cert_path"] = t.api_cert_path;
+      e["token_path"] = t.token_path;
+      follow.push_back(std::move(e));
+    }
+    j["follow"] = std::move(follow);
   }
   j["api_listen"] = c.api_listen;
   j["api_tls"] = c.api_tls;
@@ -274,8 +295,43 @@ bool PathIsInside(const std::string& path, const std::string& dir) {
   return first != "..";
 }
 
+Result<std::string> ReadFollowToken(const std::string& path) {
+  HEARTH_ASSIGN_OR_RETURN(std::string text, ReadSmallFile(path, kFollowTokenFileBytesMax));
+  const size_t b = text.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return Status::InvalidArgument(path + ": no token in the file");
+  const size_t e = text.find_last_not_of(" \t\r\n");
+  std::string token = text.substr(b, e - b + 1);
+  std::fill(text.begin(), text.end(), '\0');
+  if (token.size() > api::kTokenBytesMax) {
+    return Status::InvalidArgument(path + ": token longer than " +
+                                   std::to_string(api::kTokenBytesMax) + " characters");
+  }
+  for (char ch : token) {
+    if (ch <= ' ' || ch > '~') {
+      return Status::InvalidArgument(path + ": the token must be one word of printable ASCII");
+    }
+  }
+  return token;
+}
+
+Status CheckFollowTargets(const NodeConfig& c) {
+  for (size_t i = 0; i < c.follow.size(); ++i) {
+    const FollowTarget& t = c.follow[i];
+    const std::string field = "follow[" + std::to_string(i) + "]";
+    std::string pem;
+    if (!t.api_cert_path.empty()) {
+      HEARTH_ASSIGN_OR_RETURN(pem, Field(ReadSmallFile(t.api_cert_path, kCertificateBytesMax),
+                                         field + ".api_cert_path"));
+    }
+    HEARTH_RETURN_IF_ERROR(HttpClient::Create(t.url, pem).status().Annotate(field + ".api_cert_path"));
+    HEARTH_RETURN_IF_ERROR(ReadFollowToken(t.token_path).status().Annotate(field + ".token_path"));
+  }
+  return Status::Ok();
+}
+
 Status ValidateNodeConfigAgainstGenesis(const NodeConfig& c, const Genesis& g) {
   if (c.is_voter()) HEARTH_RETURN_IF_ERROR(CheckVoterKeys(c, g).Annotate(kWhat));
+  if (!c.is_voter()) HEARTH_RETURN_IF_ERROR(CheckFollowTargets(c).Annotate(kWhat));
   if (!c.pseudonym_key_path.empty() && PathIsInside(c.pseudonym_key_path, c.data_dir)) {
     return Bad("pseudonym_key_path",
                c.pseudonym_key_path + " is inside data_dir " + c.data_dir +

@@ -52,7 +52,22 @@ json ObserverJson() {
               {"role", "observer"},
               {"api_listen", "127.0.0.1:0"},
               {"api_tls", false},
-              {"follow", {"https://127.0.0.1:8001", "https://127.0.0.1:8002"}}};
+              {"follow", json::array({json{{"url", "https://127.0.0.1:8001"},
+                                           {"api_cert_path", "certs/tax-api-cert.pem"},
+                                           {"token_path", "follow.token"}},
+                                      json{{"url", "http://127.0.0.1:8002"},
+                                           {"token_path", "/secrets/follow.token"}}})}};
+}
+
+// ObserverJson() with follow[i][key] = v (or erased when v is null).
+json WithFollow(size_t i, const std::string& key, json v) {
+  json j = ObserverJson();
+  if (v.is_null()) {
+    j["follow"][i].erase(key);
+  } else {
+    j["follow"][i][key] = std::move(v);
+  }
+  return j;
 }
 
 void ExpectRejected(const json& j, const std::string& want) {
@@ -107,10 +122,18 @@ TEST_CASE("voter config: paths resolved against the config folder, defaults, rou
 }
 
 TEST_CASE("observer config parses and round trips") {
-  Result<NodeConfig> c = ParseNodeConfig(ObserverJson().dump(), "");
+  Result<NodeConfig> c = ParseNodeConfig(ObserverJson().dump(), "/srv/obs");
   REQUIRE(c.ok());
   CHECK_FALSE(c->is_voter());
-  CHECK(c->follow.size() == 2);
+  REQUIRE(c->follow.size() == 2);
+  CHECK(c->follow[0].url == "https://127.0.0.1:8001");
+  CHECK(c->follow[0].api_cert_path == "/srv/obs/certs/tax-api-cert.pem");
+  CHECK(c->follow[0].token_path == "/srv/obs/follow.token");
+  CHECK(c->follow[1].url == "http://127.0.0.1:8002");
+  CHECK(c->follow[1].api_cert_path.empty());
+  CHECK(c->follow[1].token_path == "/secrets/follow.token");
+  CHECK(c->member_name.empty());
+  CHECK(c->p2p_listen.empty());
   CHECK_FALSE(c->api_tls);
   CHECK(c->api_key_path.empty());
   CHECK(c->tokens == json::object());
@@ -140,7 +163,7 @@ TEST_CASE("node config rejections name the field") {
   ExpectRejected(without(VoterJson(), "p2p_listen"), "node.json: p2p_listen: missing");
   ExpectRejected(with(VoterJson(), "p2p_listen", "0.0.0.0"), "node.json: p2p_listen:");
   ExpectRejected(with(VoterJson(), "p2p_listen", "host.example:7001"), "node.json: p2p_listen:");
-  ExpectRejected(with(VoterJson(), "follow", json::array({"https://127.0.0.1:8001"})),
+  ExpectRejected(with(VoterJson(), "follow", ObserverJson()["follow"]),
                  "node.json: follow: only for role observer");
   ExpectRejected(with(VoterJson(), "node_key_path", ""), "node.json: node_key_path: must not be empty");
   ExpectRejected(with(VoterJson(), "data_dir", 5), "node.json: data_dir: expected a string");
@@ -169,12 +192,37 @@ TEST_CASE("node config rejections name the field") {
   ExpectRejected(with(ObserverJson(), "p2p_listen", "127.0.0.1:1"), "node.json: p2p_listen: only for role voter");
   ExpectRejected(without(ObserverJson(), "follow"), "node.json: follow: missing");
   ExpectRejected(with(ObserverJson(), "follow", json::array()), "node.json: follow: 0 URLs");
-  ExpectRejected(with(ObserverJson(), "follow", json::array({"127.0.0.1:8001"})), "node.json: follow[0]:");
-  ExpectRejected(with(ObserverJson(), "follow", json::array({"https://127.0.0.1:8001", 3})),
-                 "node.json: follow[1]: expected a URL string");
-  ExpectRejected(with(ObserverJson(), "follow",
-                      json::array({"https://127.0.0.1:8001", "https://127.0.0.1:8001"})),
-                 "node.json: follow[1]: duplicate URL");
+  ExpectRejected(with(ObserverJson(), "follow", "https://127.0.0.1:8001"),
+                 "node.json: follow: expected an array");
+  ExpectRejected(with(ObserverJson(), "follow", json::array({"https://127.0.0.1:8001"})),
+                 "node.json: follow[0]: expected an object");
+  ExpectRejected(WithFollow(1, "token", "abc"), "node.json: follow[1].token: unknown field");
+  ExpectRejected(WithFollow(0, "url", nullptr), "node.json: follow[0].url: missing");
+  ExpectRejected(WithFollow(0, "url", ""), "node.json: follow[0].url: must not be empty");
+  ExpectRejected(WithFollow(0, "url", 8001), "node.json: follow[0].url: expected a string");
+  ExpectRejected(WithFollow(0, "url", "127.0.0.1:8001"), "node.json: follow[0].url:");
+  ExpectRejected(WithFollow(0, "url", "https://127.0.0.1:8001/v1"), "node.json: follow[0].url:");
+  ExpectRejected(WithFollow(1, "url", "https://127.0.0.1:8001"),
+                 "node.json: follow[1].url: duplicate URL https://127.0.0.1:8001");
+  ExpectRejected(WithFollow(0, "api_cert_path", nullptr), "node.json: follow[0].api_cert_path: missing");
+  ExpectRejected(WithFollow(0, "api_cert_path", ""), "node.json: follow[0].api_cert_path: must not be empty");
+  ExpectRejected(WithFollow(1, "api_cert_path", "c.pem"),
+                 "node.json: follow[1].api_cert_path: not used with an http:// url");
+  ExpectRejected(WithFollow(1, "url", "http://10.0.0.7:8002"),
+                 "node.json: follow[1].url: http:// only on a loopback host");
+  ExpectRejected(WithFollow(0, "token_path", nullptr), "node.json: follow[0].token_path: missing");
+  ExpectRejected(WithFollow(1, "token_path", 5), "node.json: follow[1].token_path: expected a string");
+  {
+    json many = ObserverJson();
+    many["follow"] = json::array();
+    for (size_t i = 0; i <= kFollowMax; ++i) {
+      many["follow"].push_back({{"url", "http://127.0.0.1:" + std::to_string(1000 + i)},
+                                {"token_path", "t"}});
+    }
+    ExpectRejected(many, "node.json: follow: 257 URLs, expected 1..256");
+    many["follow"].erase(many["follow"].size() - 1);
+    CHECK(ParseNodeConfig(many.dump(), "").ok());
+  }
 
   Result<NodeConfig> dup = ParseNodeConfig(R"({"role": "voter", "role": "observer"})", "");
   REQUIRE_FALSE(dup.ok());
@@ -323,11 +371,51 @@ TEST_CASE("config cross-check against genesis names the wrong field") {
     c.pseudonym_key_path = c.data_dir + "/../pseudonym.key";
     CHECK(ValidateNodeConfigAgainstGenesis(c, g).ok());
 
-    // An observer has no keys to check.
-    NodeConfig obs = *ParseNodeConfig(ObserverJson().dump(), "");
-    CHECK(ValidateNodeConfigAgainstGenesis(obs, g).ok());
+    // An observer has no keys to check; its members' certificates and tokens are read.
+    const fs::path odir = tmp.path() / "observer";
+    fs::create_directories(odir / "certs");
+    Result<std::string> api_key = GenerateEcdsaP256KeyPem();
+    REQUIRE(api_key.ok());
+    Result<std::string> api_cert = SelfSignedCertificatePem(*api_key, "tax", 30, {"127.0.0.1"}, {});
+    REQUIRE(api_cert.ok());
+    std::ofstream(odir / "certs/tax-api-cert.pem") << *api_cert;
+    const std::string token(64, 'a');
+    std::ofstream(odir / "follow.token") << "\n  " << token << "\n";
+    json oj = ObserverJson();
+    oj["follow"][1]["token_path"] = "follow.token";
+    const NodeConfig obs_good = *ParseNodeConfig(oj.dump(), odir.string());
+    CHECK(ValidateNodeConfigAgainstGenesis(obs_good, g).ok());
+    Result<std::string> read = ReadFollowToken((odir / "follow.token").string());
+    REQUIRE(read.ok());
+    CHECK(*read == token);
+    NodeConfig obs = obs_good;
     obs.pseudonym_key_path = obs.data_dir + "/pseudonym.key";
     ExpectMismatch(obs, g, "node.json: pseudonym_key_path: ");
+    obs = obs_good;
+    obs.follow[0].api_cert_path = (odir / "certs/absent.pem").string();
+    ExpectMismatch(obs, g, "node.json: follow[0].api_cert_path: ");
+    obs.follow[0].api_cert_path = (files[1].dir / "node.pem").string();  // a key, not a certificate
+    ExpectMismatch(obs, g, "node.json: follow[0].api_cert_path: CA certificate: no PEM certificate found");
+    obs = obs_good;
+    obs.follow[1].token_path = (odir / "absent.token").string();
+    ExpectMismatch(obs, g, "node.json: follow[1].token_path: ");
+    auto bad_token = [&](const std::string& text, const std::string& want) {
+      std::ofstream(odir / "bad.token", std::ios::trunc) << text;
+      NodeConfig o = obs_good;
+      o.follow[1].token_path = (odir / "bad.token").string();
+      ExpectMismatch(o, g, "node.json: follow[1].token_path: " + (odir / "bad.token").string() + ": " + want);
+    };
+    bad_token("", "no token in the file");
+    bad_token(" \n\t\n", "no token in the file");
+    bad_token("two words", "the token must be one word of printable ASCII");
+    bad_token(std::string(257, 'b'), "token longer than 256 characters");
+    // The token never appears in an error.
+    NodeConfig o = obs_good;
+    std::ofstream(odir / "bad.token", std::ios::trunc) << "secret\x01value";
+    o.follow[1].token_path = (odir / "bad.token").string();
+    Status s = ValidateNodeConfigAgainstGenesis(o, g);
+    REQUIRE_FALSE(s.ok());
+    CHECK(s.message().find("secret") == std::string::npos);
   }
 }
 

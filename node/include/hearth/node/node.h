@@ -15,6 +15,13 @@
 // the consensus safety state is written (fsync + rename) before any vote that depends on
 // it leaves. Failpoints (HEARTH_FAILPOINT=name[@n], for crash tests) kill the process with
 // SIGKILL at: commit.before_batch, commit.after_batch, commit.after_apply.
+//
+// Observer (config role "observer", docs/NODE.md "Observer"): no replica, no signer, no P2P
+// listener. A follower thread fetches decided blocks with their certificates from the
+// members named in config.follow over their HTTPS API; each block is checked exactly as a
+// voter checks a decided block a peer sent in catch-up (certificate against the genesis node
+// keys and f, then the block checks of IsValid) and committed the same way, with the same
+// failpoints. Reads are served from the observer's own store; Submit refuses every line.
 #pragma once
 
 #include <atomic>
@@ -29,6 +36,9 @@
 #include "hearth/ledger/transaction.h"
 #include "hearth/node/genesis.h"
 #include "hearth/node/node_config.h"
+#include "hearth/ledger/national_id.h"
+#include "hearth/verify/engine.h"
+#include "hearth/verify/watch.h"
 
 namespace hearth::node {
 
@@ -41,6 +51,10 @@ struct SubmitOutcome {
   std::string warning;  // kAccepted: e.g. signed with a revoked key
 };
 std::string_view SubmitKindName(SubmitOutcome::Kind k);  // accepted, duplicate, rejected, retry_later
+
+// Why an observer refuses records (Submit, and POST /v1/records on an observer).
+inline constexpr std::string_view kObserverSubmitRefusal =
+    "observer: this node does not accept records; submit records to a member node";
 
 struct TxStatus {
   enum class State { kUnknown, kPending, kCommitted, kDropped };
@@ -58,7 +72,8 @@ class Node {
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
-  // Starts the transport, the replica and the API. After OK, api_port()/p2p_port() are set.
+  // Voter: starts the transport, the replica and the API. Observer: the API, then the
+  // follower. After OK, api_port() (and for voters p2p_port()) are set.
   Status Start();
   // Stops everything; idempotent.
   void Stop();
@@ -70,7 +85,8 @@ class Node {
 
   // Admission of parsed lines (a parse error stays a rejection with its reason).
   // `only_agency`: the submitting principal's agency; a record signed by another agency's
-  // key is rejected. nullopt: no restriction (peer gossip, tests).
+  // key is rejected. nullopt: no restriction (peer gossip, tests). An observer rejects every
+  // line with kObserverSubmitRefusal.
   std::vector<SubmitOutcome> Submit(std::vector<Result<Transaction>> lines,
                                     std::optional<Agency> only_agency);
   TxStatus GetTxStatus(const Hash32& id) const;
@@ -79,6 +95,23 @@ class Node {
   const NodeConfig& config() const { return config_; }
   BlockStore& store() { return *store_; }
   const BlockStore& store() const { return *store_; }
+  // ---- Checks (check_api.h) ----
+  // The member index of a voting node; nullopt for an observer.
+  std::optional<uint16_t> member_index() const;
+  // The agency of this node's member (civil_affairs for an observer).
+  Agency agency() const;
+  // Genesis in the form verify/ trusts.
+  const verify::Trust& trust() const;
+  // nullptr when node.json names no pseudonym_key_path.
+  const PseudonymKey* pseudonym_key() const;
+  // The node key that signs receipts and access records; nullptr for an observer.
+  const PrivateKey* node_signing_key() const;
+  // Signs `record` with the node key, makes it durable in the outbox and submits it;
+  // returns its id. FailedPrecondition on an observer, IOError when the outbox failed.
+  Result<Hash32> RecordAccess(const AccessRecord& record);
+  // The change watch (every node runs one).
+  verify::ChangeWatch* change_watch();
+
   // Prometheus text of the node's own metrics (the API adds the server's).
   std::string MetricsText() const;
   size_t mempool_size() const;

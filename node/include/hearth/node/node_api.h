@@ -1,5 +1,6 @@
 // node_api.h: the node's part of the HTTPS API (DESIGN.md "API"; docs/API.md):
-//   POST /v1/records            agency        one JSON record, or NDJSON bulk (<= 10^5 lines)
+//   POST /v1/records            agency        one JSON record, or NDJSON bulk (<= 10^5 lines);
+//                                             an observer answers 409 "observer" to anyone
 //   GET  /v1/tx/{id}            any role      pending / committed with inclusion proof
 //   GET  /v1/blocks/{height}    any role      header, certificate, transaction ids
 //   GET  /v1/blocks?from=&to=   any role      <= kBlocksPerRangeMax blocks as canonical hex

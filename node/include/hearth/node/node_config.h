@@ -6,7 +6,8 @@
 //    "api_tls": true, "api_key_path", "api_cert_path"   (both required when api_tls),
 //    voter only:    "member_name"*, "node_key_path"*, "transport_key_path"*,
 //                   "transport_cert_path"*, "p2p_listen"*: "host:port",
-//    observer only: "follow"*: ["https://host:port", ...] (1..kFollowMax API base URLs),
+//    observer only: "follow"*: [{"url"*: "https://host:port", "api_cert_path"*, "token_path"*},
+//                   ...] (1..kFollowMax members' APIs; see FollowTarget),
 //    "pseudonym_key_path", "tokens": {...TokenStore JSON, kept as-is...},
 //    "log_level": "trace"|"debug"|"info"|"warn"|"error", "mempool_max", "block_txs_max",
 //    "block_interval_ms"}
@@ -42,6 +43,22 @@ inline constexpr size_t kMempoolMaxLimit = 10'000'000;
 inline constexpr uint64_t kBlockIntervalMsMax = 60'000;
 // Observer: most members one observer follows.
 inline constexpr size_t kFollowMax = 256;
+// Largest bearer-token file an observer reads (the token itself is <= 256 characters).
+inline constexpr size_t kFollowTokenFileBytesMax = 4096;
+
+// One member an observer follows through its HTTPS API (docs/NODE.md "Observer").
+//  - url: the member's API base URL; "http://" only with a loopback host (the bearer token
+//    would otherwise cross the network in clear text).
+//  - api_cert_path: https only (required then, refused for http): the member's API
+//    certificate, the only trust anchor of the connection (as `hearth submit` trusts it).
+//  - token_path: a file holding one bearer token (of any role) that the member accepts;
+//    GET /v1/blocks needs one. The token never sits in node.json.
+struct FollowTarget {
+  std::string url;
+  std::string api_cert_path;
+  std::string token_path;
+  friend bool operator==(const FollowTarget&, const FollowTarget&) = default;
+};
 
 struct NodeConfig {
   std::string genesis_path;
@@ -55,7 +72,7 @@ struct NodeConfig {
   std::string api_listen;          // host:port (port 0 = any free port)
   bool api_tls = true;
   nlohmann::json tokens = nlohmann::json::object();  // TokenStore JSON, as given
-  std::vector<std::string> follow;                   // observer: member API base URLs
+  std::vector<FollowTarget> follow;                  // observer: members to follow
   std::string log_level = "info";
   size_t mempool_max = 200000;
   size_t block_txs_max = 4096;
@@ -79,11 +96,17 @@ std::string NodeConfigToJson(const NodeConfig& c);
 //  - voter: member_name is a genesis member; the public key of node_key_path (a private
 //    key of the genesis suite) is that member's node_key; transport_key_path's Ed25519 key
 //    and the key in transport_cert_path are its transport_key;
+//  - observer: every follow[i].api_cert_path holds a PEM certificate and every
+//    follow[i].token_path a well-formed token (ReadFollowToken);
 //  - pseudonym_key_path (when set) is not inside data_dir (it must never be copied along
 //    with a data directory or a backup of it).
 // Errors name the config field, e.g. "node.json: node_key_path: public key ... is not the
 // node key of member tax in genesis".
 Status ValidateNodeConfigAgainstGenesis(const NodeConfig& c, const Genesis& g);
+
+// The bearer token in `path`: the file's text without surrounding white space; 1..256
+// printable ASCII characters without spaces. Errors name the path, never the token.
+Result<std::string> ReadFollowToken(const std::string& path);
 
 // True when `path` is `dir` or lies under it, after resolving "..", "." and symlinks of
 // the parts that exist (std::filesystem::weakly_canonical).
