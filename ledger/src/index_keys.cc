@@ -22,6 +22,13 @@ IndexKey IndexKey::Household(const Hash32& household) {
   return k;
 }
 
+IndexKey IndexKey::AccessLog(const Hash32& household) {
+  IndexKey k;
+  k.kind = IndexKeyKind::kAccessLog;
+  k.id = household;
+  return k;
+}
+
 IndexKey IndexKey::IssuerKey(const Hash32& key_id) {
   IndexKey k;
   k.kind = IndexKeyKind::kIssuerKey;
@@ -43,6 +50,7 @@ std::string IndexKey::ToString() const {
     case IndexKeyKind::kHousehold: return "household:" + id.Hex();
     case IndexKeyKind::kIssuerKey: return "issuer-key:" + id.Hex();
     case IndexKeyKind::kProgramme: return "programme:" + std::string(ProgrammeCode(programme));
+    case IndexKeyKind::kAccessLog: return "access-log:" + id.Hex();
   }
   return "unknown";
 }
@@ -58,6 +66,7 @@ Bytes EncodeIndexKey(const IndexKey& key) {
       break;
     case IndexKeyKind::kHousehold:
     case IndexKeyKind::kIssuerKey:
+    case IndexKeyKind::kAccessLog:
       w.Hash(key.id);
       break;
     case IndexKeyKind::kProgramme:
@@ -83,6 +92,7 @@ Result<IndexKey> DecodeIndexKey(ByteView bytes) {
     }
     case static_cast<uint8_t>(IndexKeyKind::kHousehold):
     case static_cast<uint8_t>(IndexKeyKind::kIssuerKey):
+    case static_cast<uint8_t>(IndexKeyKind::kAccessLog):
       k.kind = static_cast<IndexKeyKind>(tag);
       HEARTH_RETURN_IF_ERROR(r.Hash("id", &k.id));
       break;
@@ -128,7 +138,7 @@ std::vector<IndexKey> IndexKeysOf(const Transaction& tx) {
   } else if (const auto* e = std::get_if<Enrollment>(&p)) {
     keys.push_back(IndexKey::Household(e->household));
   } else if (const auto* ar = std::get_if<AccessRecord>(&p)) {
-    keys.push_back(IndexKey::Household(ar->household));
+    keys.push_back(IndexKey::AccessLog(ar->household));
   } else if (const auto* rs = std::get_if<RuleSet>(&p)) {
     keys.push_back(IndexKey::ForProgramme(rs->programme));
   } else if (const auto* ke = std::get_if<KeyEvent>(&p)) {

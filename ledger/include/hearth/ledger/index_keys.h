@@ -4,10 +4,13 @@
 //
 // Keys (docs/FORMAT.md "Index keys"):
 //   subject-month  u8 0x01 ‖ subject(32) ‖ u32 month   attestations, one per month covered
-//   household      u8 0x02 ‖ household(32)             declarations, consents, enrollments,
-//                                                     access records
+//   household      u8 0x02 ‖ household(32)             declarations, consents, enrollments
 //   issuer key     u8 0x03 ‖ key id(32)                key events (the key added/revoked)
 //   programme      u8 0x04 ‖ u8 programme              rule sets
+//   access log     u8 0x05 ‖ household(32)             access records (who looked)
+// Access records have a key of their own so that a check, which reads the household key,
+// never carries the household's whole access history in its receipt; the access log is
+// read (and proven complete) on its own.
 //   key hash       = SuiteHash(suite, u8 19 ‖ "hearth/index-key/v1" ‖ encoded key)
 //
 // Contract: IndexKeysOf returns each key once, in a fixed order (attestation months
@@ -38,17 +41,19 @@ enum class IndexKeyKind : uint8_t {
   kHousehold = 0x02,
   kIssuerKey = 0x03,
   kProgramme = 0x04,
+  kAccessLog = 0x05,
 };
 
 struct IndexKey {
   IndexKeyKind kind = IndexKeyKind::kSubjectMonth;
-  Hash32 id;          // subject, household or key id (zero for kProgramme)
+  Hash32 id;          // subject, household (also kAccessLog) or key id (zero for kProgramme)
   uint32_t month = 0;  // kSubjectMonth only (0 otherwise)
   Programme programme = Programme::kDibao;  // kProgramme only (kDibao otherwise)
 
   static IndexKey SubjectMonth(const Hash32& subject, uint32_t month);
   static IndexKey Household(const Hash32& household);
   static IndexKey IssuerKey(const Hash32& key_id);
+  static IndexKey AccessLog(const Hash32& household);
   static IndexKey ForProgramme(Programme programme);
 
   // Human-readable, e.g. "subject-month:<hex>:202401", for errors and the CLI.
