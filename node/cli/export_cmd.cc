@@ -23,34 +23,21 @@ namespace hearth::cli {
 
 namespace {
 
-constexpr size_t kCertBytesMax = 1 << 20;
-
 struct ExportCliOptions {
   std::string dir, node, out, principal = "auditor";
   uint64_t from = 1, to = 0;
   uint64_t timeout_ms = 60'000;
 };
 
+// The node's URL and certificate and the principal's token (node/devnet.h), and the
+// genesis hash to write into the file.
 Status Resolve(const ExportCliOptions& o, node::ExportFetchOptions* fo) {
   HEARTH_ASSIGN_OR_RETURN(node::Genesis g, node::LoadGenesisFile(o.dir + "/genesis.json"));
   fo->genesis_hash = node::GenesisHash(g);
-  HEARTH_ASSIGN_OR_RETURN(std::vector<node::DevnetNode> nodes, node::LoadDevnetNodes(o.dir));
-  for (const node::DevnetNode& n : nodes) {
-    if (n.agency == o.node) fo->base_url = n.api;
-  }
-  if (fo->base_url.empty()) {
-    return Status::InvalidArgument("--node: no node " + o.node + " in " + o.dir + "/nodes.json");
-  }
-  HEARTH_ASSIGN_OR_RETURN(fo->ca_cert_pem,
-                          node::ReadSmallFile(o.dir + "/" + o.node + "/api-cert.pem", kCertBytesMax));
-  HEARTH_ASSIGN_OR_RETURN(std::vector<node::DevnetPrincipal> principals, node::LoadDevnetTokens(o.dir));
-  for (const node::DevnetPrincipal& p : principals) {
-    if (p.name == o.principal) fo->token = p.token;
-  }
-  if (fo->token.empty()) {
-    return Status::InvalidArgument("--principal: no token for " + o.principal + " in " + o.dir +
-                                   "/tokens.json");
-  }
+  HEARTH_ASSIGN_OR_RETURN(node::DevnetTarget t, node::ResolveDevnetTarget(o.dir, o.node, o.principal));
+  fo->base_url = std::move(t.base_url);
+  fo->ca_cert_pem = std::move(t.ca_cert_pem);
+  fo->token = std::move(t.token);
   return Status::Ok();
 }
 

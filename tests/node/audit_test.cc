@@ -379,6 +379,88 @@ TEST_CASE("audit: well-framed but wrong blocks are caught by the right check") {
   }
 }
 
+// Stage 1 (decoding, certificates) runs ahead of stage 2 and signatures run behind it, on
+// several threads: whatever finds its problem first, the earliest in the log is reported.
+TEST_CASE("audit: with several bad blocks the earliest problem in the log is reported") {
+  test::Cluster c(4, "audit-order");
+  ChainMaker m(c);
+  for (int b = 0; b < 12; ++b) {
+    std::vector<Transaction> txs;
+    for (int i = 0; i < 40; ++i) txs.push_back(m.Attest(c.issuer(1 + (i % 2)), 100 * b + i));
+    m.Commit(std::move(txs));
+  }
+  const ChainExport good = m.exported();
+  // Problems of different stages: a bad signature (found by the pool after stage 2), a
+  // certificate with too few votes (stage 1), a block that does not decode (stage 1), a
+  // record whose length runs past the end (reading).
+  auto bad_signature = [&](ChainExport* e, size_t index, size_t tx) {
+    auto b = DecodeBlock(e->records[index].block);
+    REQUIRE(b.ok());
+    const Bytes sig = b->txs[tx].signature();
+    auto at = std::search(e->records[index].block.begin(), e->records[index].block.end(), sig.begin(), sig.end());
+    REQUIRE(at != e->records[index].block.end());
+    at[5] ^= 0x10;
+    return b->txs[tx].id();
+  };
+  auto weak_certificate = [&](ChainExport* e, size_t index) {
+    auto b = DecodeBlock(e->records[index].block);
+    REQUIRE(b.ok());
+    e->records[index].certificate = EncodeCertificate(m.Certify(b->header, 2));
+  };
+  for (unsigned threads : {1u, 2u, 4u, 8u}) {
+    INFO("threads " << threads);
+    {  // two bad signatures: the lower height wins though its block is checked later
+      ChainExport e = good;
+      const Hash32 id = bad_signature(&e, 3, 39);
+      bad_signature(&e, 9, 0);
+      const Status s = AuditBytes(c.genesis(), node::EncodeExport(e), threads);
+      INFO(s.ToString());
+      CHECK(s.message().rfind("height 4: tx 39 (id " + id.Hex().substr(0, 16), 0) == 0);
+    }
+    {  // a bad signature before a bad certificate found ahead by stage 1
+      ChainExport e = good;
+      bad_signature(&e, 2, 20);
+      weak_certificate(&e, 5);
+      const Status s = AuditBytes(c.genesis(), node::EncodeExport(e), threads);
+      INFO(s.ToString());
+      CHECK(s.message().rfind("height 3: tx 20 ", 0) == 0);
+    }
+    {  // a bad certificate before a block that does not decode and a bad signature
+      ChainExport e = good;
+      weak_certificate(&e, 4);
+      e.records[6].block[3] ^= 0xff;
+      bad_signature(&e, 8, 1);
+      const Status s = AuditBytes(c.genesis(), node::EncodeExport(e), threads);
+      INFO(s.ToString());
+      CHECK(s.message().rfind("height 5: certificate", 0) == 0);
+    }
+    {  // the certificate of the block before the bad signature's block fails
+      ChainExport e = good;
+      bad_signature(&e, 7, 5);
+      weak_certificate(&e, 6);
+      const Status s = AuditBytes(c.genesis(), node::EncodeExport(e), threads);
+      INFO(s.ToString());
+      CHECK(s.message().rfind("height 7: certificate", 0) == 0);
+    }
+    {  // a signature fails before a record that cannot be read
+      ChainExport e = good;
+      bad_signature(&e, 1, 3);
+      Bytes bytes = node::EncodeExport(e);
+      const Layout l = LayoutOf(e);
+      bytes[l.record[10] + 3] = 0x7f;  // block length beyond the maximum
+      const Status s = AuditBytes(c.genesis(), bytes, threads);
+      INFO(s.ToString());
+      CHECK(s.message().rfind("height 2: tx 3 ", 0) == 0);
+    }
+    {  // the good chain still verifies, with every signature counted once
+      auto r = AuditChain(c.genesis(), node::EncodeExport(good), threads);
+      REQUIRE(r.ok());
+      CHECK(r->transactions == 12 * 40);
+      CHECK(r->signatures == 12 * 40 + 12 * 3);
+    }
+  }
+}
+
 TEST_CASE("audit: lying lengths and counts are refused before allocating") {
   Fixture fx;
   Bytes bad = fx.bytes;

@@ -21,9 +21,12 @@
 //     signature verifies with the key the rules found;
 //   - the header's log size and log root equal the RFC 9162 log of every id so far, and its
 //     index root equals the authenticated index (auth_index.h, in memory) after the block.
-// Signatures (transactions and precommits) are checked on a pool of `threads` threads, the
-// caller included; everything else runs on the caller's thread in log order, so the key
-// state each transaction is judged against is the one at its log position.
+// Work is a bounded pipeline on a pool of `threads` threads, the caller included
+// (audit_verify.cc): decoding, certificates, block hashes, leaf and index-key hashing run in
+// parallel a few blocks ahead (at most 2 per thread and 64 MiB of records); duplicate ids,
+// chain rules, the log frontier and the index run on the caller's thread in log order, so
+// the key state each transaction is judged against is the one at its log position; the
+// transaction signatures then run in parallel (at most 4096 queued per thread, 65536 in all).
 // The first problem in log order is reported: Status VerifyFailed "height H: ..." (with
 // "tx I (id …)" where a transaction is at fault), or "file: ..." for the file header. Other
 // codes: IOError / NotFound for an unreadable file. A corrupted file never crashes, hangs
@@ -137,6 +140,9 @@ struct AuditSummary {
   Hash32 log_root, index_root, head_hash;
   unsigned threads = 0;
   double seconds = 0;  // wall time of the audit (reading included)
+  // CPU time the threads spent verifying signatures (transactions and certificates): with
+  // the process's CPU time it splits the audit's cost into signatures and everything else.
+  double signature_cpu_seconds = 0;
 };
 
 // `threads` 0 = std::thread::hardware_concurrency(). See the contract above.
