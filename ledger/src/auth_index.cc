@@ -148,6 +148,14 @@ Result<std::vector<Hash32>> AuthIndex::List(const Hash32& key, uint64_t count) c
     return Status::OutOfRange("index list: " + std::to_string(count) + " ids asked, " +
                               std::to_string(have) + " filed under " + key.Hex());
   }
+  return ListKnownCount(key, count);
+}
+
+Result<std::vector<Hash32>> AuthIndex::ListKnownCount(const Hash32& key, uint64_t count) const {
+  if (count > kIndexListIdsMax) {
+    return Status::InvalidArgument("index list: count " + std::to_string(count) +
+                                   " exceeds the maximum " + std::to_string(kIndexListIdsMax));
+  }
   std::vector<Hash32> ids;
   ids.reserve(count);
   for (uint64_t seq = 0; seq < count; ++seq) {

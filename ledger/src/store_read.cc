@@ -179,7 +179,19 @@ Result<IndexEntry> BlockStore::ProveIndex(const Hash32& key, uint64_t height) co
   entry.value = lookup.value;
   entry.proof = std::move(lookup.proof);
   if (entry.value.has_value()) {
-    HEARTH_ASSIGN_OR_RETURN(entry.ids, index_->List(key, entry.value->count));
+    HEARTH_ASSIGN_OR_RETURN(entry.ids, index_->ListKnownCount(key, entry.value->count));
+  }
+  return entry;
+}
+
+Result<IndexEntry> BlockStore::IndexList(const Hash32& key, uint64_t height) const {
+  HEARTH_RETURN_IF_ERROR(CheckHeight(height));
+  std::lock_guard lock(mu_);
+  IndexEntry entry;
+  HEARTH_ASSIGN_OR_RETURN(entry.root, index_->RootAt(height));
+  HEARTH_ASSIGN_OR_RETURN(entry.value, index_->Get(key, height));
+  if (entry.value.has_value()) {
+    HEARTH_ASSIGN_OR_RETURN(entry.ids, index_->ListKnownCount(key, entry.value->count));
   }
   return entry;
 }

@@ -38,8 +38,14 @@ HttpResponse CheckError(const Status& st) {
   switch (st.code()) {
     case Code::kInvalidArgument: return JsonError(400, "bad_request", st.message());
     case Code::kNotFound: return JsonError(404, "unknown_household", st.message());
-    case Code::kFailedPrecondition: return JsonError(409, "precondition_failed", st.message());
-    case Code::kOutOfRange: return JsonError(413, "too_large", st.message());
+    case Code::kFailedPrecondition: {
+      // The engine's preconditions: the consent relied on, or the rule set on chain.
+      const std::string& m = st.message();
+      if (m.rfind("consent ", 0) == 0) return JsonError(409, "consent", m);
+      if (m.find("rule set") != std::string::npos) return JsonError(409, "no_rule_set", m);
+      return JsonError(409, "precondition_failed", m);
+    }
+    case Code::kOutOfRange: return JsonError(422, "too_much_evidence", st.message());
     case Code::kUnavailable: return JsonError(503, "unavailable", st.message());
     default: return JsonError(500, "internal", st.ToString());
   }

@@ -877,6 +877,14 @@ Status Node::Start() {
     });
     HEARTH_RETURN_IF_ERROR(fut.get());
   }
+  // Before the API: a check served at once must find the submit path in place.
+  impl.checks->Start([&impl](std::vector<Transaction> txs) {
+    std::vector<Result<Transaction>> lines;
+    for (Transaction& tx : txs) lines.emplace_back(std::move(tx));
+    for (const SubmitOutcome& o : impl.Admit(std::move(lines), std::nullopt, /*gossip=*/true)) {
+      if (o.kind == SubmitOutcome::Kind::kRejected) Log(LogLevel::kWarn, "outbox: access record rejected: " + o.reason);
+    }
+  });
   {
     HEARTH_ASSIGN_OR_RETURN(impl.tokens, api::TokenStore::FromJson(config_.tokens));
     api::HttpServerConfig hc;
@@ -896,13 +904,6 @@ Status Node::Start() {
     RegisterCheckRoutes(*impl.http, *this);
     HEARTH_RETURN_IF_ERROR(impl.http->Start());
   }
-  impl.checks->Start([&impl](std::vector<Transaction> txs) {
-    std::vector<Result<Transaction>> lines;
-    for (Transaction& tx : txs) lines.emplace_back(std::move(tx));
-    for (const SubmitOutcome& o : impl.Admit(std::move(lines), std::nullopt, /*gossip=*/true)) {
-      if (o.kind == SubmitOutcome::Kind::kRejected) Log(LogLevel::kWarn, "outbox: access record rejected: " + o.reason);
-    }
-  });
   if (!config_.is_voter()) {
     // No P2P listener, no replica, no signer: blocks come from members' APIs and are
     // verified here before they are committed.

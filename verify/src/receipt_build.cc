@@ -166,6 +166,9 @@ Result<std::string> BuildReceipt(const Trust& trust, const CheckRequest& request
   if (!request.consent_required) {
     return Status::InvalidArgument("receipt: a receipt needs a check that relied on a consent");
   }
+  if (!evidence.has_proofs()) {
+    return Status::InvalidArgument("receipt: the evidence was read without index proofs");
+  }
   if (header != evidence.header() || certificate.height != header.height ||
       certificate.block_hash != BlockHash(header)) {
     return Status::InvalidArgument("receipt: header or certificate is not the checkpoint at height " +

@@ -22,7 +22,8 @@ Result<std::vector<const LoggedTx*>> StoreEvidence::Filed(const IndexKey& key) {
                               std::to_string(limits_.keys_max) + " index keys (at " +
                               key.ToString() + ")");
   }
-  Result<IndexEntry> entry = store_.ProveIndex(key_hash, header_.height);
+  Result<IndexEntry> entry = limits_.proofs ? store_.ProveIndex(key_hash, header_.height)
+                                             : store_.IndexList(key_hash, header_.height);
   if (!entry.ok()) return entry.status().Annotate("index key " + key.ToString());
   const uint64_t count = entry->value.has_value() ? entry->value->count : 0;
   if (entry->ids.size() != count || entry->root != header_.index_root) {

@@ -154,6 +154,12 @@ Result<Alert> DecodeAlert(std::string_view text) {
   }
 }
 
+StoreEvidence::Limits NoProofs() {
+  StoreEvidence::Limits l;
+  l.proofs = false;  // the watch decides; it signs no receipt
+  return l;
+}
+
 bool Covers(const Enrollment& e, uint32_t month) {
   return e.first_month <= month && (!e.last_month || *e.last_month >= month);
 }
@@ -271,7 +277,7 @@ Status ChangeWatch::Impl::ProcessHeight(uint64_t h) {
   // subjects, so later attestations about them find it.
   for (const auto& [household, programme] : newly_watched) {
     (void)programme;
-    HEARTH_ASSIGN_OR_RETURN(std::unique_ptr<StoreEvidence> ev, StoreEvidence::Open(*store, h));
+    HEARTH_ASSIGN_OR_RETURN(std::unique_ptr<StoreEvidence> ev, StoreEvidence::Open(*store, h, NoProofs()));
     HEARTH_ASSIGN_OR_RETURN(std::vector<const LoggedTx*> filed, ev->Filed(IndexKey::Household(household)));
     for (const LoggedTx* lt : filed) {
       if (const auto* d = std::get_if<HouseholdDeclaration>(&lt->tx.body().payload)) {
@@ -290,7 +296,7 @@ Status ChangeWatch::Impl::ProcessHeight(uint64_t h) {
     req.as_of = as_of;
     req.consent_required = false;  // members: empty = the declared ones
     req.checkpoint_time_ms = block.header.time_ms;
-    HEARTH_ASSIGN_OR_RETURN(std::unique_ptr<StoreEvidence> ev, StoreEvidence::Open(*store, h));
+    HEARTH_ASSIGN_OR_RETURN(std::unique_ptr<StoreEvidence> ev, StoreEvidence::Open(*store, h, NoProofs()));
     Result<CheckResult> r = Evaluate(trust, req, *ev);
     WatchState next;
     next.since_height = prev ? prev->since_height : h;

@@ -204,6 +204,10 @@ class AuthIndex {
   // The first `count` ids filed under `key` (the whole list at any version whose value has
   // this count). OutOfRange when fewer are stored, InvalidArgument past kIndexListIdsMax.
   Result<std::vector<Hash32>> List(const Hash32& key, uint64_t count) const;
+  // The same for a count read from the index itself (the key's value at some version, so
+  // never more than is stored): skips List's check against the current value, one page walk
+  // fewer. A missing entry is then Corruption (storage lost it).
+  Result<std::vector<Hash32>> ListKnownCount(const Hash32& key, uint64_t count) const;
   // Value and proof of `key` against RootAt(version).
   Result<IndexLookup> Prove(const Hash32& key, uint64_t version) const;
 

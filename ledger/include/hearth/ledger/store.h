@@ -180,6 +180,9 @@ class BlockStore {
   Result<Hash32> IndexRootAt(uint64_t height) const;
   // `key` is an index key hash (IndexKeyHash). Its list and proof at block `height`.
   Result<IndexEntry> ProveIndex(const Hash32& key, uint64_t height) const;
+  // The same list without the proof (value and ids only; entry.proof left empty): what a
+  // decision that is not turned into a receipt needs, at a fraction of the cost.
+  Result<IndexEntry> IndexList(const Hash32& key, uint64_t height) const;
 
   // For tests and tools: the raw database and storage keys.
   Db* TEST_db() { return db_.get(); }

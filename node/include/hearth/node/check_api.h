@@ -14,8 +14,9 @@
 // record's id in the `Hearth-Access-Record` header. Errors: 400 bad_request (malformed
 // JSON, unknown fields, wrong types, invalid ID or case number, month out of range),
 // 404 unknown_household, 409 consent (missing, not this household's, not valid at the
-// checkpoint), 409 no_rule_set, 503 unavailable (observer, no pseudonym key, empty chain,
-// outbox failure).
+// checkpoint), 409 no_rule_set (none in force on chain, or one that does not parse), 422
+// too_much_evidence (the check would read more than the bounds of store_evidence.h), 503
+// unavailable (observer, no pseudonym key, empty chain, outbox failure).
 // Thread-safety: handlers run on the server's handler threads; they use Node's thread-safe
 // methods only.
 #pragma once

@@ -44,6 +44,10 @@ class StoreEvidence : public EvidenceSource {
   struct Limits {
     size_t keys_max = kCheckKeysMax;
     size_t txs_max = kCheckTxsMax;
+    // false: index lists without their proofs (BlockStore::IndexList), for decisions that
+    // are not turned into receipts (benchmarks, the change watch). BuildReceipt refuses
+    // evidence read without proofs.
+    bool proofs = true;
   };
   // One key read: the key and its entry at the checkpoint.
   struct KeyRead {
@@ -72,6 +76,7 @@ class StoreEvidence : public EvidenceSource {
   Status ProveInclusions();
 
   uint64_t height() const { return header_.height; }
+  bool has_proofs() const { return limits_.proofs; }
   const BlockHeader& header() const { return header_; }
   // Keys in first-read order.
   const std::vector<KeyRead>& keys() const { return keys_; }
