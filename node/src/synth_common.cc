@@ -117,25 +117,27 @@ Stream EmptyStream(const District& d, Agency agency, Category category) {
 }
 
 int64_t PerCapitaFen(const District& d, const HouseholdPlan& h) {
+  // Member-months (docs/VERIFY.md "Rounding"): a member counts in each look-back month
+  // before the month of their death (a death ends membership from that month), with the
+  // income of those months; the total is divided by the number of such member-months.
   int64_t total = 0;
-  int64_t alive = 0;
+  int64_t member_months = 0;
   for (const Person& p : h.members) {
-    if (p.death_index.has_value()) continue;  // a death ends membership
-    ++alive;
+    const uint32_t end = p.death_index.value_or(d.months);  // first month not a member
+    for (uint32_t i = d.months - d.lookback; i < d.months && i < end; ++i) ++member_months;
     for (const Stream& s : p.streams) {
       if (!d.Has(s.agency)) continue;  // an agency without keys reports nothing
       const CategoryClass klass = InfoOf(s.category).klass;
       if (klass != CategoryClass::kIncome && klass != CategoryClass::kDeduction) continue;
-      for (uint32_t i = d.months - d.lookback; i < d.months; ++i) {
+      for (uint32_t i = d.months - d.lookback; i < d.months && i < end; ++i) {
         if (s.amount_fen[i] == kNoRecord) continue;
         total += klass == CategoryClass::kIncome ? s.amount_fen[i] : -s.amount_fen[i];
       }
     }
   }
-  HEARTH_CHECK(alive > 0);
-  const int64_t divisor = alive * static_cast<int64_t>(d.lookback);
-  int64_t q = total / divisor;
-  if (total % divisor != 0 && total < 0) --q;  // floor, also for net losses
+  HEARTH_CHECK(member_months > 0);
+  int64_t q = total / member_months;
+  if (total % member_months != 0 && total < 0) --q;  // floor, also for net losses
   return q;
 }
 

@@ -187,7 +187,10 @@ void PlanGaps(const SynthOptions& opts, District& d) {
       if (agencies.size() < 2) continue;
       agency = Agency::kSocialSecurity;
     }
-    const uint32_t last_alive = p.death_index.value_or(d.months - 1);
+    // A gap falls in a month the person is a member: before the month of death, which
+    // already ends membership (a gap there would change nothing a verifier reads).
+    if (p.death_index && *p.death_index == 0) continue;
+    const uint32_t last_alive = p.death_index ? *p.death_index - 1 : d.months - 1;
     const uint32_t lo = std::min(d.months - d.lookback, last_alive);
     const auto start = static_cast<uint32_t>(rng.Between(lo, last_alive));
     const uint32_t end = std::min(last_alive, start + static_cast<uint32_t>(rng.Below(2)));

@@ -141,33 +141,37 @@ Evaluation Evaluate(const SynthOutput& out, const std::vector<SynthAgencyKeys>& 
 
 uint32_t MonthIndex(uint32_t m) { return (m / 100) * 12 + m % 100 - 1; }
 
-// Per-capita counted monthly income over the 12 months ending at last_month, of the members
-// alive then (floor division), as documented in docs/SYNTH.md.
+// Per-capita counted monthly income over the 12 months ending at last_month, by
+// member-months: a member counts (with that month's income) in each month before the month
+// of their death (floor division), as documented in docs/SYNTH.md.
 std::map<Hash32, int64_t> PerCapita(const SynthOutput& out, const Evaluation& ev) {
   const uint32_t lo = MonthIndex(out.last_month) - 11;
   const uint32_t hi = MonthIndex(out.last_month);
-  std::map<Hash32, int64_t> income;  // subject -> total in the look-back
+  auto end_of = [&](const Hash32& s) {  // first month index that is not a membership month
+    auto d = ev.death_month.find(s);
+    return d == ev.death_month.end() ? hi + 1 : MonthIndex(d->second);
+  };
+  std::map<Hash32, int64_t> income;  // subject -> total over its membership months
   for (const auto& [id, a] : ev.effective) {
     if (!IsCounted(a.category)) continue;
     const int64_t sign = InfoOf(a.category).klass == CategoryClass::kIncome ? 1 : -1;
+    const uint32_t end = end_of(a.subject);
     for (uint32_t m = std::max(lo, MonthIndex(a.first_month));
-         m <= std::min(hi, MonthIndex(a.last_month)); ++m) {
+         m <= std::min(hi, MonthIndex(a.last_month)) && m < end; ++m) {
       income[a.subject] += sign * a.amount_fen;
     }
   }
   std::map<Hash32, int64_t> pc;
   for (const auto& [household, members] : ev.members) {
     int64_t total = 0;
-    int64_t alive = 0;
+    int64_t member_months = 0;
     for (const Hash32& s : members) {
-      auto d = ev.death_month.find(s);
-      if (d != ev.death_month.end() && d->second <= out.last_month) continue;
-      ++alive;
+      const uint32_t end = end_of(s);
+      member_months += end > lo ? std::min<int64_t>(end, hi + 1) - lo : 0;
       total += income[s];
     }
-    REQUIRE(alive > 0);
-    const int64_t div = alive * 12;
-    pc[household] = total / div - (total % div != 0 && total < 0 ? 1 : 0);
+    REQUIRE(member_months > 0);
+    pc[household] = total / member_months - (total % member_months != 0 && total < 0 ? 1 : 0);
   }
   return pc;
 }
@@ -418,7 +422,7 @@ TEST_CASE("gaps: member-months without a record from an agency that covers the m
         for (uint32_t m = out.first_month; m <= out.last_month;
              m = m % 100 == 12 ? m + 89 : m + 1) {
           auto d = ev.death_month.find(s);
-          if (d != ev.death_month.end() && m > d->second) continue;  // membership ended
+          if (d != ev.death_month.end() && m >= d->second) continue;  // membership ended
           if (covered[s].count({agency, m}) != 0) continue;
           ++gaps;
           const std::string tag =
