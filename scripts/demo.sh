@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # scripts/demo.sh [--once]: builds hearth and hearthd, starts a four-agency devnet, fills it
 # with a synthetic district (200 households, 12 months) through the HTTPS API, waits until
-# every node has committed it and shows where to look.
+# every node has committed it, runs three dibao checks (hearth check) and verifies their
+# receipts offline (hearth verify-receipt), and shows where to look.
 #   --once   also stops the network and exits 0 only if all nodes agreed on height, log
-#            size and log root (for CI).
+#            size and log root and all three receipts verified (for CI).
 # Environment: HEARTH_DEMO_DIR (default demo-net, relative to the repository) is the devnet
 # folder; an old stopped devnet there is removed first, a running one is left alone (stop it
 # with `build/bin/hearth devnet down --dir DIR`). HEARTH_BUILD_DIR (default build) is the
@@ -102,10 +103,35 @@ else
   echo "nodes did not agree on height, log size and log root within ${COMMIT_WAIT_S}s" >&2
 fi
 
+checked=0
+if [ "$agree" = 1 ]; then
+  echo "=== running eligibility checks (dibao, the month after the window) and verifying the receipts offline"
+  as_of=$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1]))["last_month"]; print(m + 89 if m % 100 == 12 else m + 1)' "$D/synth/households.json")
+  for i in 0 1 2; do
+    mapfile -t args < <(python3 - "$D/synth/households.json" "$i" <<'EOF'
+import json, sys
+h = json.load(open(sys.argv[1]))["households"][int(sys.argv[2])]
+parts = ["--household-case", h["case"], "--consent", h["consent"]]
+for m in h["members"]:
+    parts += ["--member", m]
+print("\n".join(parts))
+EOF
+)
+    receipt="$D/receipt-$i.json"
+    if "$HEARTH" check --dir "$D" --node civil_affairs --program dibao --as-of "$as_of" --out "$receipt" "${args[@]}" &&
+       "$HEARTH" verify-receipt "$receipt" --genesis "$D/genesis.json"; then
+      checked=$((checked + 1))
+    else
+      echo "check or receipt verification failed for household $i" >&2
+    fi
+  done
+  echo "$checked of 3 checks answered with receipts that verify offline (receipts: $D/receipt-*.json)"
+fi
+
 if [ "$once" = 1 ]; then
   "$HEARTH" devnet down --dir "$D"
   trap - EXIT
-  [ "$agree" = 1 ] || exit 1
+  [ "$agree" = 1 ] && [ "$checked" = 3 ] || exit 1
   echo "demo: ok"
   exit 0
 fi
@@ -117,6 +143,8 @@ The devnet keeps running.
   tokens:      $D/tokens.json (bearer tokens per principal: agencies, caseworker, auditor, admin)
   certificate: $D/<agency>/api-cert.pem (self-signed; e.g. curl --cacert $D/tax/api-cert.pem <api>/healthz)
   records:     $D/synth/*.ndjson, households: $D/synth/households.json
+  a check:     $HEARTH check --dir $D --node tax --household-case <case> --member <ID> ... --program dibao --as-of <YYYYMM> --consent <id> --out r.json
+  its receipt: $HEARTH verify-receipt r.json --genesis $D/genesis.json
   node logs:   $D/<agency>/hearthd.log
   status:      $HEARTH devnet status --dir $D
   stop:        $HEARTH devnet down --dir $D

@@ -13,4 +13,6 @@ HEARTH_DEMO_DIR="$work/net" HEARTH_BUILD_DIR="$(dirname "$bin")" HEARTH_DEMO_NO_
 grep -q "^all nodes agree: [0-9]* records committed" "$work/demo.log" || { cat "$work/demo.log"; exit 1; }
 n=$(sed -n 's/^all nodes agree: \([0-9]*\) records committed/\1/p' "$work/demo.log")
 [ "$n" -ge 10000 ] || { echo "only $n records: expected at least 10^4"; exit 1; }
-echo "ok: demo --once committed $n records on all four nodes"
+grep -q "^3 of 3 checks answered with receipts that verify offline" "$work/demo.log" || { cat "$work/demo.log"; exit 1; }
+[ "$(grep -c '^OK: ' "$work/demo.log")" = 3 ] || { echo "expected three verified receipts"; cat "$work/demo.log"; exit 1; }
+echo "ok: demo --once committed $n records on all four nodes and 3 receipts verified offline"
