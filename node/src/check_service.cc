@@ -86,8 +86,11 @@ void CheckService::Loop() {
       kicked_ = false;
     }
     Status st = watch_->CatchUp(kWatchHeightsPerStep);
-    if (!st.ok()) Log(LogLevel::kWarn, "watch: " + st.ToString());
-    if (watch_->processed_height() < store_.head().height) OnCommitted();  // more to do
+    if (!st.ok()) {
+      Log(LogLevel::kWarn, "watch: " + st.ToString() + " (retried in a second)");
+    } else if (watch_->processed_height() < store_.head().height) {
+      OnCommitted();  // more to do at once; after a failure, wait for the period instead
+    }
     if (outbox_ && std::chrono::steady_clock::now() >= next_outbox) {
       Maintain();
       next_outbox = std::chrono::steady_clock::now() + kOutboxPeriod;

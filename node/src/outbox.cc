@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include "hearth/base/codec.h"
 #include "hearth/node/files.h"
@@ -78,8 +79,20 @@ Result<std::unique_ptr<Outbox>> Outbox::Open(const std::string& path) {
     entries.push_back(std::move(*tx));
     off += 4 + len;
   }
+  const bool existed = ::access(path.c_str(), F_OK) == 0;
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return Io(path, "open for append");
+  if (!existed) {  // make the new name durable before anything in it is acknowledged
+    const std::string folder = std::filesystem::path(path).parent_path().string();
+    int dfd = ::open(folder.empty() ? "." : folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    const bool synced = dfd >= 0 && ::fsync(dfd) == 0;
+    if (dfd >= 0) ::close(dfd);
+    if (!synced) {
+      Status st = Io(path, "sync its folder");
+      ::close(fd);
+      return st;
+    }
+  }
   if (::ftruncate(fd, static_cast<off_t>(off)) != 0 || ::lseek(fd, static_cast<off_t>(off), SEEK_SET) < 0 ||
       ::fdatasync(fd) != 0) {
     Status st = Io(path, "cut torn tail");
@@ -98,12 +111,22 @@ Status Outbox::Append(const Transaction& tx) {
   if (bytes_ + frame.size() > kOutboxBytesMax) {
     return Status::Unavailable("outbox " + path_ + " is full (" + std::to_string(bytes_) + " bytes)");
   }
-  HEARTH_RETURN_IF_ERROR(WriteAll(fd_, frame.data(), frame.size(), path_));
+  if (Status w = WriteAll(fd_, frame.data(), frame.size(), path_); !w.ok()) {
+    // Cut a partly written frame off again, so the next entry does not land after garbage;
+    // if even that fails, nothing more is acknowledged (sticky).
+    if (::ftruncate(fd_, static_cast<off_t>(bytes_)) != 0 || ::lseek(fd_, static_cast<off_t>(bytes_), SEEK_SET) < 0) {
+      sync_error_ = Io(path_, "cut a partly written entry");
+    }
+    return w;
+  }
   bytes_ += frame.size();
   entries_.push_back(tx);
   const uint64_t mine = ++written_seq_;
   // Group commit: one caller syncs everything written so far; the others wait for it.
   while (synced_seq_ < mine) {
+    // Another caller's failed sync covers this entry too: a second fdatasync may report
+    // success for pages the kernel already dropped, so never acknowledge after a failure.
+    HEARTH_RETURN_IF_ERROR(sync_error_);
     if (!syncing_) {
       syncing_ = true;
       const uint64_t target = written_seq_;
@@ -152,11 +175,15 @@ Status Outbox::Compact(const std::function<bool(const Hash32&)>& committed) {
   if (keep.size() == entries_.size()) return Status::Ok();
   HEARTH_RETURN_IF_ERROR(ReplaceFile(path_, content, 0600));
   int fd = ::open(path_.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return Io(path_, "reopen after compaction");
+  if (fd < 0) {
+    // The old descriptor now names an unlinked file: appending there would be lost.
+    sync_error_ = Io(path_, "reopen after compaction");
+    return sync_error_;
+  }
   if (::lseek(fd, 0, SEEK_END) < 0) {
-    Status st = Io(path_, "seek");
+    sync_error_ = Io(path_, "seek after compaction");
     ::close(fd);
-    return st;
+    return sync_error_;
   }
   ::close(fd_);
   fd_ = fd;

@@ -217,6 +217,20 @@ TEST_CASE("change watch: a wage that lifts an enrolled dibao household over the 
       CHECK(watch->processed_height() == 2);
       REQUIRE(watch->CatchUp().ok());
       CHECK(AllAlerts(*watch) == alerts);
+      CHECK(watch->watched() == 1);
+
+      // Block 5: the enrollment ends (last month before as_of): the household is no longer
+      // watched, and a correction that would flip it back raises nothing.
+      chain.Commit({chain.Sign(Enrollment{household, Programme::kDibao, 202301, 202406}, chain.civil())});
+      REQUIRE(watch->CatchUp().ok());
+      CHECK(watch->watched() == 0);
+      chain.Commit({chain.Monthly(a, Category::kWage, 50'000, chain.tax(), correction.id())});
+      REQUIRE(watch->CatchUp().ok());
+      CHECK(AllAlerts(*watch) == alerts);
+      // Reopened: the count of watched pairs is read back from the database.
+      watch.reset();
+      watch = OpenWatch(chain);
+      CHECK(watch->watched() == 0);
     }
   }
 }

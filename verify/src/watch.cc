@@ -3,6 +3,7 @@
 #include <leveldb/write_batch.h>
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <set>
 #include <utility>
@@ -160,9 +161,8 @@ StoreEvidence::Limits NoProofs() {
   return l;
 }
 
-bool Covers(const Enrollment& e, uint32_t month) {
-  return e.first_month <= month && (!e.last_month || *e.last_month >= month);
-}
+// An enrollment that ended before `month`: the household no longer receives the benefit.
+bool EndedBefore(const Enrollment& e, uint32_t month) { return e.last_month && *e.last_month < month; }
 
 }  // namespace
 
@@ -184,8 +184,9 @@ struct ChangeWatch::Impl {
   const BlockStore* store = nullptr;
   Trust trust;
   std::unique_ptr<Db> db;
-  uint64_t processed = 0;
-  uint64_t watched = 0;
+  // Written by CatchUp's thread, read by API threads.
+  std::atomic<uint64_t> processed{0};
+  std::atomic<uint64_t> watched{0};
 
   Result<std::optional<WatchState>> LoadState(const Hash32& household, Programme p) const {
     std::string v;
@@ -237,6 +238,7 @@ Status ChangeWatch::Impl::ProcessHeight(uint64_t h) {
   // (household, programme) -> causes, in log order; new pairs watched from this height.
   std::map<std::pair<Hash32, Programme>, std::vector<Hash32>> triggers;
   std::set<std::pair<Hash32, Programme>> newly_watched;
+  std::set<std::pair<Hash32, Programme>> unwatched;  // watched before this block, ended in it
   std::set<Hash32> households_with_new_declaration;
   std::map<Hash32, std::set<Programme>> watched_cache;
   auto programmes_of = [&](const Hash32& household) -> Result<std::set<Programme>> {
@@ -252,12 +254,21 @@ Status ChangeWatch::Impl::ProcessHeight(uint64_t h) {
     const TxPayload& payload = tx.body().payload;
     if (const auto* e = std::get_if<Enrollment>(&payload)) {
       HEARTH_ASSIGN_OR_RETURN(std::set<Programme> ps, programmes_of(e->household));
+      const std::pair<Hash32, Programme> pair{e->household, e->programme};
+      if (EndedBefore(*e, as_of)) {
+        // The latest enrollment of the pair has ended: stop watching it (no alert).
+        if (ps.count(e->programme)) {
+          watched_cache[e->household].erase(e->programme);
+          triggers.erase(pair);
+          if (newly_watched.erase(pair) == 0) unwatched.insert(pair);
+        }
+        continue;
+      }
       if (!ps.count(e->programme)) {
-        if (!Covers(*e, as_of) && e->first_month <= as_of) continue;  // already ended
-        newly_watched.insert({e->household, e->programme});
+        if (unwatched.erase(pair) == 0) newly_watched.insert(pair);
         watched_cache[e->household].insert(e->programme);
       }
-      triggers[{e->household, e->programme}].push_back(tx.id());
+      triggers[pair].push_back(tx.id());
     } else if (const auto* d = std::get_if<HouseholdDeclaration>(&payload)) {
       HEARTH_ASSIGN_OR_RETURN(std::set<Programme> ps, programmes_of(d->household));
       if (ps.empty()) continue;
@@ -285,6 +296,8 @@ Status ChangeWatch::Impl::ProcessHeight(uint64_t h) {
       }
     }
   }
+
+  for (const auto& [household, programme] : unwatched) batch.Delete(WatchedKey(household, programme));
 
   uint32_t n = 0;
   for (const auto& [pair, causes] : triggers) {
@@ -334,6 +347,7 @@ Status ChangeWatch::Impl::ProcessHeight(uint64_t h) {
   HEARTH_RETURN_IF_ERROR(db->Write(&batch, Durability::kBuffer));
   processed = h;
   watched += newly_watched.size();
+  watched -= unwatched.size();
   return Status::Ok();
 }
 
@@ -350,7 +364,9 @@ Result<std::unique_ptr<ChangeWatch>> ChangeWatch::Open(const std::string& path, 
   Status st = impl->db->Get(kHeightKey, &v);
   if (st.ok()) {
     if (v.size() != 8) return Status::Corruption("watch " + path + ": malformed processed height");
-    for (int i = 7; i >= 0; --i) impl->processed = (impl->processed << 8) | static_cast<uint8_t>(v[static_cast<size_t>(i)]);
+    uint64_t processed = 0;
+    for (int i = 7; i >= 0; --i) processed = (processed << 8) | static_cast<uint8_t>(v[static_cast<size_t>(i)]);
+    impl->processed = processed;
   } else if (st.code() != Code::kNotFound) {
     return st;
   }
