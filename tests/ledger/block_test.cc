@@ -254,20 +254,26 @@ TEST_CASE("index keys: one per month covered, encodings and hashes as documented
   CHECK(IndexKeysOf(SignedTx(SampleHousehold()))[0] == IndexKey::Household(SampleHousehold().household));
   CHECK(IndexKeysOf(SignedTx(SampleConsent()))[0] == IndexKey::Household(SampleConsent().household));
   CHECK(IndexKeysOf(SignedTx(SampleEnrollment()))[0] == IndexKey::Household(SampleEnrollment().household));
-  CHECK(IndexKeysOf(SignedTx(SampleAccess()))[0] == IndexKey::Household(SampleAccess().household));
+  // Access records have a key of their own: a check reading the household key never
+  // carries the household's access history.
+  CHECK(IndexKeysOf(SignedTx(SampleAccess()))[0] == IndexKey::AccessLog(SampleAccess().household));
+  CHECK_FALSE(IndexKeyHash(Suite::kEd25519Sha256, IndexKey::AccessLog(Label("h"))) ==
+              IndexKeyHash(Suite::kEd25519Sha256, IndexKey::Household(Label("h"))));
   CHECK(IndexKeysOf(SignedTx(SampleRuleSet()))[0] == IndexKey::ForProgramme(Programme::kDibao));
   CHECK(IndexKeysOf(SignedTx(SampleKeyEvent()))[0] ==
         IndexKey::IssuerKey(IssuerKey().public_key().Id()));
 
   for (const IndexKey& k : {IndexKey::SubjectMonth(Label("s"), 220012), IndexKey::Household(Label("h")),
-                            IndexKey::IssuerKey(Label("k")), IndexKey::ForProgramme(Programme::kHeating)}) {
+                            IndexKey::IssuerKey(Label("k")), IndexKey::ForProgramme(Programme::kHeating),
+                            IndexKey::AccessLog(Label("a"))}) {
     const Bytes enc = EncodeIndexKey(k);
     Result<IndexKey> back = DecodeIndexKey(enc);
     REQUIRE(back.ok());
     CHECK(*back == k);
     ExpectAllPrefixesAndTrailingRejected(enc, [](ByteView v) { return DecodeIndexKey(v).status(); });
   }
-  CHECK_FALSE(DecodeIndexKey(Bytes{0x05}).ok());
+  CHECK_FALSE(DecodeIndexKey(Bytes{0x05}).ok());  // access-log tag without its household
+  CHECK_FALSE(DecodeIndexKey(Bytes{0x06}).ok());  // no such tag
   a.first_month = 201501;
   a.last_month = 202412;
   CHECK(IndexKeysOf(SignedTx(a)).size() == kIndexKeysPerTxMax);
