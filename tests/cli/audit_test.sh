@@ -6,51 +6,9 @@
 # Usage: audit_test.sh <bin dir>
 set -u
 BIN=${1:?usage: audit_test.sh <bin dir>}
-HEARTH="$BIN/hearth"
-for b in hearth hearthd; do
-  [ -x "$BIN/$b" ] || { echo "FAIL: $BIN/$b not found" >&2; exit 1; }
-done
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
-WORK=$(mktemp -d /tmp/hearth-audit-cli-XXXXXX)
-D="$WORK/net"
-
-# Stops the nodes whatever happened: `devnet down`, then any pid of nodes.json that is still
-# a hearthd of this folder (never another process).
-cleanup() {
-  if [ -f "$D/nodes.json" ]; then
-    timeout 30 "$HEARTH" devnet down --dir "$D" --grace-ms 5000 >/dev/null 2>&1
-    "$PY" - "$D/nodes.json" <<'PYEOF'
-import json, os, signal, sys
-for n in json.load(open(sys.argv[1])):
-    try:
-        cmd = open("/proc/%d/cmdline" % n["pid"], "rb").read().split(b"\0")
-    except OSError:
-        continue
-    if cmd and cmd[0].endswith(b"hearthd") and n["config"].encode() in cmd:
-        os.kill(n["pid"], signal.SIGKILL)
-PYEOF
-  fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-fails=0
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-
-# expect_rc <code> <description> <command...>: stdout to $WORK/out, stderr to $WORK/err.
-expect_rc() {
-  local want=$1 what=$2
-  shift 2
-  timeout 120 "$@" >"$WORK/out" 2>"$WORK/err"
-  local rc=$?
-  if [ "$rc" -ne "$want" ]; then
-    fail "$what: exit $rc, want $want (stdout: $(head -c 400 "$WORK/out"), stderr: $(tail -c 600 "$WORK/err"))"
-    return 1
-  fi
-  return 0
-}
-json_eval() { "$PY" -c "import json,sys; j=json.load(open('$WORK/out')); print($1)"; }
+# shellcheck source=devnet_lib.sh
+. "$(dirname "$0")/devnet_lib.sh"
+cli_test_init audit-cli "$BIN"  # HEARTH, PY, WORK, D, fails; stops the devnet on exit
 
 # ---- argument errors (no network) ----
 expect_rc 2 "audit verify without --genesis" "$HEARTH" audit verify "$WORK/none.bin"

@@ -19,22 +19,12 @@ bin=$(cd "$1" && pwd)
 work=$(mktemp -d /tmp/hearth-observer-test-XXXXXX)
 net=$work/net
 PY=python3
+# shellcheck source=devnet_lib.sh
+. "$(dirname "$0")/devnet_lib.sh"  # devnet_stop (this script keeps its own fail)
 declare -a started=()  # pids of hearthd observers and helper processes started here
 cleanup() {
   for p in "${started[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  timeout 60 "$bin/hearth" devnet down --dir "$net" --grace-ms 5000 >/dev/null 2>&1 || true
-  if [ -f "$net/nodes.json" ]; then
-    "$PY" - "$net/nodes.json" <<'EOF' || true
-import json, os, signal, sys
-for n in json.load(open(sys.argv[1])):
-    try:
-        cmd = open("/proc/%d/cmdline" % n["pid"], "rb").read().split(b"\0")
-    except OSError:
-        continue
-    if cmd and cmd[0].endswith(b"hearthd") and n["config"].encode() in cmd:
-        os.kill(n["pid"], signal.SIGKILL)
-EOF
-  fi
+  devnet_stop "$net" "$bin/hearth"
   rm -rf "$work"
 }
 trap cleanup EXIT
