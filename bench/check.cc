@@ -215,6 +215,18 @@ int main(int argc, char** argv) {
   auto store = Must(BlockStore::Open(store_path, suite, std::string(kChain), trust.genesis_hash, {}), "reopen");
   const uint64_t height = store->head().height;
   const BlockHeader head = Must(store->Header(height), "head header");
+  // A caseworker's dibao check of household h for the month after the window.
+  auto RequestFor = [&](const node::SynthHousehold& h) {
+    verify::CheckRequest req;
+    req.household = h.household_id;
+    for (const std::string& id : h.member_ids) req.members.push_back(Must(SubjectId(suite, pkey, id), "subject"));
+    std::sort(req.members.begin(), req.members.end());
+    req.programme = Programme::kDibao;
+    req.as_of = NextMonth(kLastMonth);
+    req.consent = h.consent_tx;
+    req.checkpoint_time_ms = head.time_ms;
+    return req;
+  };
   std::mt19937_64 rng(o.seed);
   // Households in a random order: the first --warmup are checked once untimed (the process
   // and LevelDB settle: caches of the upper index pages, compactions after the bulk load),
@@ -227,30 +239,14 @@ int main(int argc, char** argv) {
     std::printf("bench_check: warming up with %zu other households ...\n", warmup);
     std::fflush(stdout);
     for (size_t i = 0; i < warmup; ++i) {
-      const node::SynthHousehold& h = district.households[order[i]];
-      verify::CheckRequest req;
-      req.household = h.household_id;
-      for (const std::string& id : h.member_ids) req.members.push_back(Must(SubjectId(suite, pkey, id), "subject"));
-      std::sort(req.members.begin(), req.members.end());
-      req.as_of = NextMonth(kLastMonth);
-      req.consent = h.consent_tx;
-      req.checkpoint_time_ms = head.time_ms;
+      const verify::CheckRequest req = RequestFor(district.households[order[i]]);
       auto ev = Must(verify::StoreEvidence::Open(*store, height), "evidence");
       (void)verify::Evaluate(trust, req, *ev);
     }
   }
   std::vector<verify::CheckRequest> requests;
   for (size_t i = 0; i < o.checks; ++i) {
-    const node::SynthHousehold& h = district.households[order[warmup + i % (order.size() - warmup)]];
-    verify::CheckRequest req;
-    req.household = h.household_id;
-    for (const std::string& id : h.member_ids) req.members.push_back(Must(SubjectId(suite, pkey, id), "subject"));
-    std::sort(req.members.begin(), req.members.end());
-    req.programme = Programme::kDibao;
-    req.as_of = NextMonth(kLastMonth);
-    req.consent = h.consent_tx;
-    req.checkpoint_time_ms = head.time_ms;
-    requests.push_back(std::move(req));
+    requests.push_back(RequestFor(district.households[order[warmup + i % (order.size() - warmup)]]));
   }
 
   Stats decision, engine_only, receipt, verify_stats, point;

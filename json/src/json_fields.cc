@@ -104,21 +104,21 @@ class StrictSax : public nlohmann::json_sax<json> {
   size_t error_position_ = 0;
 };
 
-std::string_view TypeName(const json& v) {
+}  // namespace
+
+std::string_view JsonTypeName(const nlohmann::json& v) {
   switch (v.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::boolean: return "a boolean";
-    case json::value_t::number_float: return "a float";
-    case json::value_t::number_integer:
-    case json::value_t::number_unsigned: return "an integer";
-    case json::value_t::string: return "a string";
-    case json::value_t::array: return "an array";
-    case json::value_t::object: return "an object";
+    case nlohmann::json::value_t::null: return "null";
+    case nlohmann::json::value_t::boolean: return "a boolean";
+    case nlohmann::json::value_t::number_float: return "a float";
+    case nlohmann::json::value_t::number_integer:
+    case nlohmann::json::value_t::number_unsigned: return "an integer";
+    case nlohmann::json::value_t::string: return "a string";
+    case nlohmann::json::value_t::array: return "an array";
+    case nlohmann::json::value_t::object: return "an object";
     default: return "a non-JSON value";
   }
 }
-
-}  // namespace
 
 Result<nlohmann::json> ParseJsonStrict(std::string_view text, std::string_view what,
                                        size_t bytes_max, size_t depth_max) {
@@ -181,7 +181,7 @@ Status JsonFields::Uint(std::string_view key, uint64_t max, uint64_t* out) {
     }
     u = static_cast<uint64_t>(i);
   } else {
-    return Error(key, "expected an integer, got " + std::string(TypeName(*v)));
+    return Error(key, "expected an integer, got " + std::string(JsonTypeName(*v)));
   }
   if (u > max) return Error(key, std::to_string(u) + " exceeds the maximum " + std::to_string(max));
   *out = u;
@@ -201,7 +201,7 @@ Status JsonFields::Int(std::string_view key, int64_t min, int64_t max, int64_t* 
   } else if (v->is_number_integer()) {
     i = v->get<int64_t>();
   } else {
-    return Error(key, "expected an integer, got " + std::string(TypeName(*v)));
+    return Error(key, "expected an integer, got " + std::string(JsonTypeName(*v)));
   }
   if (i < min || i > max) {
     return Error(key, std::to_string(i) + " outside " + std::to_string(min) + ".." +
@@ -247,7 +247,7 @@ Status JsonFields::OptU64(std::string_view key, std::optional<uint64_t>* out) {
 Status JsonFields::Str(std::string_view key, std::string* out) {
   const json* v = Find(key);
   if (v == nullptr) return Missing(key);
-  if (!v->is_string()) return Error(key, "expected a string, got " + std::string(TypeName(*v)));
+  if (!v->is_string()) return Error(key, "expected a string, got " + std::string(JsonTypeName(*v)));
   *out = v->get_ref<const std::string&>();
   return Status::Ok();
 }
@@ -298,7 +298,7 @@ Status JsonFields::OptHash(std::string_view key, std::optional<Hash32>* out) {
 Status JsonFields::Object(std::string_view key, const nlohmann::json** out) {
   const json* v = Find(key);
   if (v == nullptr) return Missing(key);
-  if (!v->is_object()) return Error(key, "expected an object, got " + std::string(TypeName(*v)));
+  if (!v->is_object()) return Error(key, "expected an object, got " + std::string(JsonTypeName(*v)));
   *out = v;
   return Status::Ok();
 }
@@ -306,7 +306,7 @@ Status JsonFields::Object(std::string_view key, const nlohmann::json** out) {
 Status JsonFields::Array(std::string_view key, const nlohmann::json** out) {
   const json* v = Find(key);
   if (v == nullptr) return Missing(key);
-  if (!v->is_array()) return Error(key, "expected an array, got " + std::string(TypeName(*v)));
+  if (!v->is_array()) return Error(key, "expected an array, got " + std::string(JsonTypeName(*v)));
   *out = v;
   return Status::Ok();
 }

@@ -22,20 +22,6 @@ constexpr size_t kTextBytesMax = 1024;  // titles, sources, assumption notes
 constexpr size_t kListMax = 64;         // any list in a rule set
 constexpr uint32_t kFactorMax = 1000;
 
-std::string_view TypeName(const json& v) {
-  switch (v.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::boolean: return "a boolean";
-    case json::value_t::number_float: return "a float";
-    case json::value_t::number_integer:
-    case json::value_t::number_unsigned: return "an integer";
-    case json::value_t::string: return "a string";
-    case json::value_t::array: return "an array";
-    case json::value_t::object: return "an object";
-    default: return "a non-JSON value";
-  }
-}
-
 Status Bad(const std::string& path, std::string_view problem) {
   return Status::InvalidArgument(path + ": " + std::string(problem));
 }
@@ -72,7 +58,7 @@ class Obj {
     const json* v = nullptr;
     HEARTH_RETURN_IF_ERROR(Get(key, &v));
     if (!v->is_boolean()) {
-      return Bad(Path(key), "expected a boolean, got " + std::string(TypeName(*v)));
+      return Bad(Path(key), "expected a boolean, got " + std::string(JsonTypeName(*v)));
     }
     *out = v->get<bool>();
     return Status::Ok();
@@ -80,7 +66,7 @@ class Obj {
   Status Array(std::string_view key, const json** out) {
     HEARTH_RETURN_IF_ERROR(Get(key, out));
     if (!(*out)->is_array()) {
-      return Bad(Path(key), "expected an array, got " + std::string(TypeName(**out)));
+      return Bad(Path(key), "expected an array, got " + std::string(JsonTypeName(**out)));
     }
     if ((*out)->size() > kListMax) {
       return Bad(Path(key), "more than " + std::to_string(kListMax) + " entries");
@@ -90,7 +76,7 @@ class Obj {
   Status Object(std::string_view key, const json** out) {
     HEARTH_RETURN_IF_ERROR(Get(key, out));
     if (!(*out)->is_object()) {
-      return Bad(Path(key), "expected an object, got " + std::string(TypeName(**out)));
+      return Bad(Path(key), "expected an object, got " + std::string(JsonTypeName(**out)));
     }
     return Status::Ok();
   }
@@ -104,7 +90,7 @@ class Obj {
   static Status ReadU32(const json& v, const std::string& path, uint32_t min, uint32_t max,
                         uint32_t* out) {
     if (!v.is_number_integer()) {  // true for signed and unsigned integers, never floats
-      return Bad(path, "expected an integer, got " + std::string(TypeName(v)));
+      return Bad(path, "expected an integer, got " + std::string(JsonTypeName(v)));
     }
     if (v.is_number_unsigned()) {
       const uint64_t u = v.get<uint64_t>();
@@ -119,7 +105,7 @@ class Obj {
                          ".." + std::to_string(max));
   }
   static Status ReadText(const json& v, const std::string& path, std::string* out) {
-    if (!v.is_string()) return Bad(path, "expected a string, got " + std::string(TypeName(v)));
+    if (!v.is_string()) return Bad(path, "expected a string, got " + std::string(JsonTypeName(v)));
     const auto& s = v.get_ref<const std::string&>();
     if (s.empty()) return Bad(path, "empty");
     if (s.size() > kTextBytesMax) {
@@ -162,13 +148,13 @@ Status ReadMonth(Obj& o, std::string_view key, uint32_t* out) {
 // A list of codes parsed by `parse`, without duplicates, in the given order.
 template <typename T, typename ParseFn>
 Status ReadCodes(const json& arr, const std::string& path, ParseFn parse, std::vector<T>* out) {
-  if (!arr.is_array()) return Bad(path, "expected an array, got " + std::string(TypeName(arr)));
+  if (!arr.is_array()) return Bad(path, "expected an array, got " + std::string(JsonTypeName(arr)));
   if (arr.size() > kListMax) return Bad(path, "more than " + std::to_string(kListMax) + " entries");
   out->clear();
   for (size_t i = 0; i < arr.size(); ++i) {
     const std::string p = Index(path, i);
     if (!arr[i].is_string()) {
-      return Bad(p, "expected a string, got " + std::string(TypeName(arr[i])));
+      return Bad(p, "expected a string, got " + std::string(JsonTypeName(arr[i])));
     }
     Result<T> code = parse(arr[i].template get_ref<const std::string&>());
     if (!code.ok()) return Bad(p, code.status().message());
@@ -203,12 +189,12 @@ Status ReadSource(Obj& o, std::string* source, bool* assumption) {
 }
 
 Status ReadSeries(const json& v, const std::string& path, std::vector<SeriesStep>* out) {
-  if (!v.is_array()) return Bad(path, "expected an array, got " + std::string(TypeName(v)));
+  if (!v.is_array()) return Bad(path, "expected an array, got " + std::string(JsonTypeName(v)));
   if (v.empty()) return Bad(path, "empty; a series has at least one step");
   if (v.size() > kListMax) return Bad(path, "more than " + std::to_string(kListMax) + " steps");
   for (size_t i = 0; i < v.size(); ++i) {
     const std::string p = Index(path, i);
-    if (!v[i].is_object()) return Bad(p, "expected an object, got " + std::string(TypeName(v[i])));
+    if (!v[i].is_object()) return Bad(p, "expected an object, got " + std::string(JsonTypeName(v[i])));
     Obj o(v[i], p);
     SeriesStep s;
     HEARTH_RETURN_IF_ERROR(ReadMonth(o, "from_month", &s.from_month));
@@ -225,7 +211,7 @@ Status ReadSeries(const json& v, const std::string& path, std::vector<SeriesStep
       HEARTH_RETURN_IF_ERROR(o.Get("fen", &f));
       if (!f->is_number_integer()) {
         return Bad(o.Path("fen"), "expected an integer number of fen, got " +
-                                      std::string(TypeName(*f)));
+                                      std::string(JsonTypeName(*f)));
       }
       const bool too_big = f->is_number_unsigned()
                                ? f->get<uint64_t>() > static_cast<uint64_t>(kAmountFenAbsMax)
@@ -375,7 +361,7 @@ Status ReadEnum(Obj& top, Rules* r) {
 }
 
 Status ReadGrades(const json& arr, const std::string& path, std::vector<uint32_t>* out) {
-  if (!arr.is_array()) return Bad(path, "expected an array, got " + std::string(TypeName(arr)));
+  if (!arr.is_array()) return Bad(path, "expected an array, got " + std::string(JsonTypeName(arr)));
   for (size_t i = 0; i < arr.size(); ++i) {
     uint32_t g = 0;
     HEARTH_RETURN_IF_ERROR(Obj::ReadU32(arr[i], Index(path, i), 1, 4, &g));
@@ -506,7 +492,7 @@ Status ReadAssumptions(Obj& top, Rules* r) {
 
 Status ReadRules(const json& root, Rules* r) {
   if (!root.is_object()) {
-    return Bad("rules", "expected an object, got " + std::string(TypeName(root)));
+    return Bad("rules", "expected an object, got " + std::string(JsonTypeName(root)));
   }
   Obj top(root, "rules");
   uint32_t format = 0;

@@ -28,6 +28,9 @@
 
 namespace hearth {
 
+// "a string", "an integer", "a float", "null" ...: the type of `v` for error messages.
+std::string_view JsonTypeName(const nlohmann::json& v);
+
 Result<nlohmann::json> ParseJsonStrict(std::string_view text, std::string_view what,
                                        size_t bytes_max, size_t depth_max);
 
