@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 
 #include "hearth/json/json_fields.h"
 #include "hearth/ledger/crypto.h"
@@ -64,6 +65,73 @@ Status CheckPrincipalName(std::string_view field, std::string_view name) {
   return Status::Ok();
 }
 
+TokenStore::TokenStore() : mu_(std::make_unique<std::shared_mutex>()) {}
+TokenStore::TokenStore(TokenStore&&) noexcept = default;
+TokenStore& TokenStore::operator=(TokenStore&&) noexcept = default;
+TokenStore::~TokenStore() = default;
+
+Status TokenStore::CheckEntryLocked(const Entry& e) const {
+  HEARTH_RETURN_IF_ERROR(CheckPrincipalName("principal", e.principal.name));
+  if (RoleNeedsAgency(e.principal.role) && !e.principal.agency) {
+    return Status::InvalidArgument("principal " + e.principal.name + ": the " +
+                                   std::string(RoleName(e.principal.role)) + " role needs an agency");
+  }
+  if (entries_.size() >= kPrincipalsMax) {
+    return Status::InvalidArgument("tokens: at most " + std::to_string(kPrincipalsMax) + " principals");
+  }
+  for (const Entry& other : entries_) {
+    if (other.principal.name == e.principal.name) {
+      return Status::AlreadyExists("principal " + e.principal.name + " exists");
+    }
+    if (other.token_sha256 == e.token_sha256) {
+      return Status::AlreadyExists("principal " + other.principal.name + " holds the same token hash");
+    }
+  }
+  return Status::Ok();
+}
+
+Status TokenStore::Add(const Principal& principal, const Hash32& token_sha256) {
+  Entry e{principal, token_sha256};
+  std::unique_lock lock(*mu_);
+  HEARTH_RETURN_IF_ERROR(CheckEntryLocked(e));
+  auto at = std::lower_bound(entries_.begin(), entries_.end(), e.principal.name,
+                             [](const Entry& x, const std::string& n) { return x.principal.name < n; });
+  entries_.insert(at, std::move(e));
+  return Status::Ok();
+}
+
+Status TokenStore::Remove(std::string_view name) {
+  std::unique_lock lock(*mu_);
+  for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+    if (it->principal.name == name) {
+      entries_.erase(it);
+      return Status::Ok();
+    }
+  }
+  return Status::NotFound("no principal named " + std::string(name));
+}
+
+std::optional<Principal> TokenStore::Find(std::string_view name) const {
+  std::shared_lock lock(*mu_);
+  for (const Entry& e : entries_) {
+    if (e.principal.name == name) return e.principal;
+  }
+  return std::nullopt;
+}
+
+std::vector<Principal> TokenStore::Principals() const {
+  std::shared_lock lock(*mu_);
+  std::vector<Principal> out;
+  out.reserve(entries_.size());
+  for (const Entry& e : entries_) out.push_back(e.principal);
+  return out;
+}
+
+size_t TokenStore::size() const {
+  std::shared_lock lock(*mu_);
+  return entries_.size();
+}
+
 Result<TokenStore> TokenStore::FromJson(const nlohmann::json& j) {
   if (!j.is_object()) return Status::InvalidArgument("tokens: expected a JSON object");
   if (j.size() > kPrincipalsMax) {
@@ -102,6 +170,7 @@ Result<TokenStore> TokenStore::FromJson(const nlohmann::json& j) {
     }
     store.entries_.push_back(std::move(e));
   }
+  // nlohmann::json objects iterate in key order, so entries_ is sorted by name.
   return store;
 }
 
@@ -131,6 +200,7 @@ Result<Principal> TokenStore::Authenticate(std::string_view bearer_token, uint64
     return Status::VerifyFailed("token: unknown");
   }
   const Hash32 h = TokenHash(bearer_token);
+  std::shared_lock lock(*mu_);
   // Visit every entry and remember the match without branching on secret data early.
   const Entry* found = nullptr;
   for (const Entry& e : entries_) {
@@ -147,6 +217,7 @@ Result<Principal> TokenStore::Authenticate(std::string_view bearer_token, uint64
 }
 
 nlohmann::json TokenStore::ToJson() const {
+  std::shared_lock lock(*mu_);
   nlohmann::json j = nlohmann::json::object();
   for (const Entry& e : entries_) {
     j[e.principal.name] = TokenEntryJson(e.token_sha256, e.principal.role, e.principal.agency,

@@ -103,6 +103,7 @@ void RegisterAuditCommands(CLI::App& app, CommandRegistry& registry) {
   verify->add_option("--threads", o->threads, "signature threads, caller included (0 = all cores)");
   verify->add_flag("--json", o->json, "print the summary as one JSON line");
   verify->callback([o, &registry] { registry.set_exit_code(RunVerify(*o)); });
+  RegisterAuditAccessCommand(audit, registry);
 }
 
 }  // namespace hearth::cli

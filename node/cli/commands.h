@@ -29,6 +29,9 @@ void RegisterCheckCommands(CLI::App& app, CommandRegistry& registry);  // check_
 void RegisterVerifyReceiptCommands(CLI::App& app, CommandRegistry& registry);  // verify_receipt_cmd.cc
 void RegisterExportCommands(CLI::App& app, CommandRegistry& registry);  // export_cmd.cc
 void RegisterAuditCommands(CLI::App& app, CommandRegistry& registry);   // audit_cmd.cc
+// `audit access`, added under the `audit` command by audit_cmd.cc.
+void RegisterAuditAccessCommand(CLI::App* audit, CommandRegistry& registry);  // audit_access_cmd.cc
+void RegisterTokenCommands(CLI::App& app, CommandRegistry& registry);   // token_cmd.cc
 
 inline void RegisterAll(CLI::App& app, CommandRegistry& registry) {
   RegisterLogCommands(app, registry);
@@ -40,6 +43,7 @@ inline void RegisterAll(CLI::App& app, CommandRegistry& registry) {
   RegisterVerifyReceiptCommands(app, registry);
   RegisterExportCommands(app, registry);
   RegisterAuditCommands(app, registry);
+  RegisterTokenCommands(app, registry);
 }
 
 }  // namespace hearth::cli

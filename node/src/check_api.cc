@@ -11,6 +11,7 @@
 #include "hearth/ledger/records.h"
 #include "hearth/verify/receipt.h"
 #include "hearth/verify/watch.h"
+#include "household_read.h"
 
 namespace hearth::node {
 namespace {
@@ -56,7 +57,7 @@ struct CheckBody {
   std::vector<std::string> members;
   Programme programme = Programme::kDibao;
   uint32_t as_of = 0;
-  Hash32 consent;
+  std::optional<Hash32> consent;  // absent: the household's newest consent valid at the checkpoint
 };
 
 Result<CheckBody> ParseCheckBody(std::string_view text) {
@@ -84,7 +85,11 @@ Result<CheckBody> ParseCheckBody(std::string_view text) {
   HEARTH_RETURN_IF_ERROR(f.U32("as_of", &b.as_of));
   Status month = CheckMonth("check.as_of", b.as_of);
   if (!month.ok()) return month;
-  HEARTH_RETURN_IF_ERROR(f.Hash("consent", &b.consent));
+  if (f.Has("consent")) {
+    Hash32 c;
+    HEARTH_RETURN_IF_ERROR(f.Hash("consent", &c));
+    b.consent = c;
+  }
   HEARTH_RETURN_IF_ERROR(f.Finish());
   return b;
 }
@@ -104,7 +109,6 @@ HttpResponse PostCheck(Node& node, const HttpRequest& r) {
   verify::CheckRequest req;
   req.programme = body->programme;
   req.as_of = body->as_of;
-  req.consent = body->consent;
   Result<Hash32> household = HouseholdId(suite, *pkey, body->household_case);
   if (!household.ok()) return JsonError(400, "bad_request", "check.household_case: " + household.status().message());
   req.household = *household;
@@ -126,6 +130,18 @@ HttpResponse PostCheck(Node& node, const HttpRequest& r) {
   Result<BlockHeader> header = node.store().Header(height);
   if (!header.ok()) return CheckError(header.status());
   req.checkpoint_time_ms = header->time_ms;
+  if (body->consent) {
+    req.consent = *body->consent;
+  } else {
+    Result<HouseholdTxs> h = ReadHousehold(node, req.household, height);
+    if (!h.ok()) return CheckError(h.status());
+    if (h->declarations.empty()) {
+      return JsonError(404, "unknown_household", "no household declaration on chain for this case number");
+    }
+    Result<Hash32> chosen = ChooseConsent(*h, std::nullopt, header->time_ms);
+    if (!chosen.ok()) return JsonError(409, "consent", chosen.status().message());
+    req.consent = *chosen;
+  }
 
   Result<verify::CheckOutcome> outcome =
       verify::RunCheck(node.store(), height, node.trust(), req, *node.node_signing_key(), *member);

@@ -17,6 +17,7 @@
 #include "hearth/base/codec.h"
 #include "hearth/consensus/messages.h"
 #include "hearth/consensus/safety_state.h"
+#include "hearth/api/console.h"
 #include "hearth/api/http_server.h"
 #include "hearth/api/tokens.h"
 #include "hearth/node/files.h"
@@ -27,6 +28,8 @@
 #include "observer.h"
 #include "check_service.h"
 #include "hearth/node/check_api.h"
+#include "hearth/node/household_api.h"
+#include "token_admin.h"
 
 namespace hearth::node {
 
@@ -212,7 +215,7 @@ struct Node::Impl : public consensus::Application {
   std::unique_ptr<Transport> transport;
   std::unique_ptr<Follower> follower;  // observers: fetches decided blocks from members
   std::unique_ptr<CheckService> checks;  // keys, outbox and change watch of the check routes
-  api::TokenStore tokens;
+  std::unique_ptr<TokenAdmin> tokens;  // node.json's principals and those admins issued
   std::unique_ptr<api::HttpServer> http;
   std::string safety_path;
   Failpoints failpoints;
@@ -886,7 +889,8 @@ Status Node::Start() {
     }
   });
   {
-    HEARTH_ASSIGN_OR_RETURN(impl.tokens, api::TokenStore::FromJson(config_.tokens));
+    HEARTH_ASSIGN_OR_RETURN(impl.tokens,
+                            TokenAdmin::Open(config_.tokens, (std::filesystem::path(config_.data_dir) / "tokens-issued.json").string()));
     api::HttpServerConfig hc;
     HEARTH_ASSIGN_OR_RETURN(HostPort listen, ParseHostPort(config_.api_listen, true));
     hc.host = listen.host;
@@ -899,9 +903,11 @@ Status Node::Start() {
     hc.body_bytes_max = 128u << 20;
     hc.connections_max = 64;  // bounds buffered bodies to connections_max x body_bytes_max
     hc.log = [](std::string_view line) { Log(LogLevel::kWarn, "api " + std::string(line)); };
-    impl.http = std::make_unique<api::HttpServer>(std::move(hc), &impl.tokens, nullptr);
+    impl.http = std::make_unique<api::HttpServer>(std::move(hc), impl.tokens->store(), nullptr);
     RegisterNodeRoutes(*impl.http, *this);
     RegisterCheckRoutes(*impl.http, *this);
+    api::RegisterConsoleRoutes(*impl.http);
+    RegisterHouseholdRoutes(*impl.http, *this);
     HEARTH_RETURN_IF_ERROR(impl.http->Start());
   }
   if (!config_.is_voter()) {
@@ -966,9 +972,20 @@ Result<Hash32> Node::RecordAccess(const AccessRecord& record) {
   return impl_->checks->RecordAccess(record);
 }
 verify::ChangeWatch* Node::change_watch() { return impl_->checks->watch(); }
+TokenAdmin* Node::token_admin() { return impl_->tokens.get(); }
+
+std::optional<Agency> Node::AuthorityAt(const Hash32& signer, uint64_t log_index) const {
+  std::lock_guard lock(impl_->reg_mu);
+  const KeyEntry* e = impl_->committed_reg.Find(signer);
+  if (e == nullptr || (e->revoked_at && log_index > *e->revoked_at)) return std::nullopt;
+  return e->agency;
+}
 
 uint16_t Node::p2p_port() const { return impl_->transport ? impl_->transport->listen_port() : 0; }
 uint16_t Node::api_port() const { return impl_->http ? impl_->http->port() : 0; }
+std::vector<std::pair<std::string, std::string>> Node::ApiRoutes() const {
+  return impl_->http ? impl_->http->Routes() : std::vector<std::pair<std::string, std::string>>{};
+}
 
 std::vector<SubmitOutcome> Node::Submit(std::vector<Result<Transaction>> lines,
                                         std::optional<Agency> only_agency) {

@@ -179,6 +179,45 @@ expect_rc 0 "audit verify" "$HEARTH" audit verify "$C" --genesis "$G" --json
 [ "$(json_eval "j['ok'] and j['blocks'] == $height and j['transactions'] == $want")" = True ] ||
   fail "audit: $(cat "$WORK/out") (want $height blocks, $want transactions)"
 
+# ---- hearth audit access: the looks at household 0, checked against genesis ----
+case0=$("$PY" -c "import json; print(json.load(open('$H'))['households'][0]['case'])")
+expect_rc 0 "audit access" "$HEARTH" audit access --dir "$D" --node social_security --household-case "$case0" --json
+looks=$(json_eval 'len(j["records"])')
+[ "$looks" -ge 1 ] || fail "audit access: no record of the checks of household 0: $(cat "$WORK/out")"
+[ "$(json_eval 'j["failures"] == 0 and all(r["verified"] and r["purpose"] == "eligibility_check" and r["caseworker"] == "caseworker" for r in j["records"])')" = True ] ||
+  fail "audit access: $(cat "$WORK/out")"
+expect_rc 0 "audit access (text)" "$HEARTH" audit access --dir "$D" --household-case "$case0"
+grep -q "all verified" "$WORK/out" || fail "audit access text: $(cat "$WORK/out")"
+expect_rc 1 "audit access as a caseworker" "$HEARTH" audit access --dir "$D" --principal caseworker --household-case "$case0"
+grep -q "403" "$WORK/err" || fail "audit access as caseworker: $(cat "$WORK/err")"
+expect_rc 2 "audit access without a household" "$HEARTH" audit access --dir "$D"
+
+# ---- hearth token: an admin issues a caseworker token, it works, it is revoked ----
+expect_rc 0 "token issue" "$HEARTH" token issue --dir "$D" --node civil_affairs --name cw-9 --role caseworker \
+  --agency civil_affairs --ttl-days 2 --json
+new_token=$(json_eval 'j["token"]')
+[ ${#new_token} -eq 64 ] || fail "token issue: $(cat "$WORK/out")"
+expect_rc 0 "token list" "$HEARTH" token list --dir "$D" --node civil_affairs
+grep -q "^cw-9	caseworker	civil_affairs	.*	issued$" "$WORK/out" || fail "token list: $(cat "$WORK/out")"
+expect_rc 1 "token issue twice" "$HEARTH" token issue --dir "$D" --node civil_affairs --name cw-9 --role auditor
+grep -q "409" "$WORK/err" || fail "token issued twice: $(cat "$WORK/err")"
+expect_rc 2 "token issue with a bad role" "$HEARTH" token issue --dir "$D" --node civil_affairs --name cw-10 --role boss
+expect_rc 1 "token issue by a caseworker" "$HEARTH" token issue --dir "$D" --node civil_affairs --principal caseworker \
+  --name cw-11 --role auditor
+grep -q "403" "$WORK/err" || fail "token issue by a caseworker: $(cat "$WORK/err")"
+cw9_port=$("$PY" -c "
+import json
+for n in json.load(open('$D/nodes.json')):
+    if n['agency'] == 'civil_affairs': print(n['api'].rsplit(':', 1)[1])")
+whoami() {
+  curl -s -o /dev/null -w '%{http_code}' --cacert "$D/civil_affairs/api-cert.pem" \
+    -H "Authorization: Bearer $new_token" "https://127.0.0.1:$cw9_port/v1/whoami"
+}
+[ "$(whoami)" = 200 ] || fail "the issued token is refused: $(whoami)"
+expect_rc 0 "token revoke" "$HEARTH" token revoke --dir "$D" --node civil_affairs --name cw-9
+[ "$(whoami)" = 401 ] || fail "the revoked token is still accepted: $(whoami)"
+expect_rc 1 "token revoke twice" "$HEARTH" token revoke --dir "$D" --node civil_affairs --name cw-9
+
 expect_rc 0 "devnet down" "$HEARTH" devnet down --dir "$D"
 if [ "$fails" -ne 0 ]; then
   echo "check_cli_test: $fails failure(s)" >&2

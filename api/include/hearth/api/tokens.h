@@ -15,13 +15,18 @@
 //    constant time (no early exit), so timing reveals neither which hash nor how much of it
 //    matched. It returns VerifyFailed for a token no principal holds (or an empty or
 //    oversized one) and FailedPrecondition for a principal whose expires_ms <= now_ms.
-// Thread-safety: a TokenStore is immutable after construction; const methods may be
-// called from any thread. MintToken is thread-safe.
+//  - Add and Remove change the store at run time (an admin issuing or revoking a token);
+//    a request authenticated after Remove returned no longer finds the principal.
+// Thread-safety: every method may be called from any thread (a reader-writer lock guards
+// the entries; Authenticate takes it shared). MintToken is thread-safe. Moving a store is
+// not thread-safe (done before it is shared).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,7 +62,10 @@ Status CheckPrincipalName(std::string_view field, std::string_view name);
 
 class TokenStore {
  public:
-  TokenStore() = default;  // knows nobody: every token is unknown
+  TokenStore();  // knows nobody: every token is unknown
+  TokenStore(TokenStore&&) noexcept;
+  TokenStore& operator=(TokenStore&&) noexcept;
+  ~TokenStore();
 
   static Result<TokenStore> FromJson(const nlohmann::json& j);
   static Result<TokenStore> FromJsonText(std::string_view text);
@@ -66,7 +74,15 @@ class TokenStore {
 
   Result<Principal> Authenticate(std::string_view bearer_token, uint64_t now_ms) const;
 
-  size_t size() const { return entries_.size(); }
+  // AlreadyExists when a principal of that name, or one holding the same token hash, is
+  // present; InvalidArgument for a bad name, a role/agency mismatch or too many principals.
+  Status Add(const Principal& principal, const Hash32& token_sha256);
+  // NotFound when no principal has that name.
+  Status Remove(std::string_view name);
+  std::optional<Principal> Find(std::string_view name) const;
+  std::vector<Principal> Principals() const;  // in name order
+
+  size_t size() const;
   // The JSON form above (hashes only), in name order.
   nlohmann::json ToJson() const;
 
@@ -75,6 +91,8 @@ class TokenStore {
     Principal principal;
     Hash32 token_sha256;
   };
+  Status CheckEntryLocked(const Entry& e) const;
+  std::unique_ptr<std::shared_mutex> mu_;
   std::vector<Entry> entries_;
 };
 

@@ -5,6 +5,8 @@
 // POST /v1/checks body (strict JSON, unknown fields refused):
 //   {"household_case": "...", "members": ["<18-character ID number>", ...],
 //    "program": "dibao", "as_of": YYYYMM, "consent": "<Consent tx id, 64 hex>"}
+// "consent" may be omitted: the node then relies on the household's newest Consent valid at
+// the checkpoint's block time (409 consent when there is none), and the receipt names it.
 // ID numbers and the case number are validated and pseudonymised on the way in and never
 // stored or logged. The check runs at the node's head (the checkpoint named in the
 // receipt). Before answering, the node signs an AccessRecord (caseworker = the principal's

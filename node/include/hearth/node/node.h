@@ -42,6 +42,8 @@
 
 namespace hearth::node {
 
+class TokenAdmin;  // token_admin.h (private)
+
 // Per-line answer of admission.
 struct SubmitOutcome {
   enum class Kind { kAccepted, kDuplicate, kRejected, kRetryLater };
@@ -82,6 +84,8 @@ class Node {
 
   uint16_t api_port() const;
   uint16_t p2p_port() const;
+  // (method, pattern) of every API route, in registration order (empty before Start()).
+  std::vector<std::pair<std::string, std::string>> ApiRoutes() const;
 
   // Admission of parsed lines (a parse error stays a rejection with its reason).
   // `only_agency`: the submitting principal's agency; a record signed by another agency's
@@ -111,6 +115,12 @@ class Node {
   Result<Hash32> RecordAccess(const AccessRecord& record);
   // The change watch (every node runs one).
   verify::ChangeWatch* change_watch();
+  // The API's principals (node.json's and those issued by admins); null before Start().
+  TokenAdmin* token_admin();
+  // The agency whose key `signer` is, when that key may sign a transaction at `log_index`
+  // of the committed log (known, and not revoked by a KeyEvent earlier in the log): the
+  // same judgement as verify/engine.h's. nullopt otherwise.
+  std::optional<Agency> AuthorityAt(const Hash32& signer, uint64_t log_index) const;
 
   // Prometheus text of the node's own metrics (the API adds the server's).
   std::string MetricsText() const;
