@@ -141,7 +141,11 @@ cat <<EOF
 The devnet keeps running.
   APIs:        $(python3 -c 'import json,sys; print(", ".join(n["agency"] + " " + n["api"] for n in json.load(open(sys.argv[1]))))' "$D/nodes.json")
   tokens:      $D/tokens.json (bearer tokens per principal: agencies, caseworker, auditor, admin)
+  web console: $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["api"] + "/")' "$D/nodes.json") (sign in with the caseworker's or the auditor's token from tokens.json;
+               the certificate is self-signed: accept it in the browser, or import $D/civil_affairs/api-cert.pem)
   certificate: $D/<agency>/api-cert.pem (self-signed; e.g. curl --cacert $D/tax/api-cert.pem <api>/healthz)
+  who looked:  $HEARTH audit access --dir $D --household-case <case>
+  tokens:      $HEARTH token issue --dir $D --node civil_affairs --name cw-2 --role caseworker --agency civil_affairs
   records:     $D/synth/*.ndjson, households: $D/synth/households.json
   a check:     $HEARTH check --dir $D --node tax --household-case <case> --member <ID> ... --program dibao --as-of <YYYYMM> --consent <id> --out r.json
   its receipt: $HEARTH verify-receipt r.json --genesis $D/genesis.json
