@@ -208,7 +208,10 @@ export function incomeChart(r, rows) {
   if (threshold !== null) {
     s.append(svgEl('line', { class: 'threshold', x1: L, x2: W - R, y1: y(threshold), y2: y(threshold),
                              dataset: { fen: threshold } }),
-             svgEl('text', { class: 'threshold-label', x: W - R, y: y(threshold) - 6,
+             // Below the line when most months are above it, so the label stays clear of them.
+             svgEl('text', { class: 'threshold-label', x: W - R,
+                             y: pts.filter((p) => p.pc >= threshold).length * 2 > pts.length
+                               ? y(threshold) + 18 : y(threshold) - 8,
                              text: t('chart.threshold', { v: yuan(threshold) }) }));
   }
   if (avg !== null) {
