@@ -61,7 +61,7 @@ struct Fixture {
         {"auditor", TokenEntryJson(auditor.token_sha256, Role::kAuditor, std::nullopt, kNow + 1)},
         {"old", TokenEntryJson(old.token_sha256, Role::kAgency, Agency::kTax, kNow)},
     };
-    tokens = *TokenStore::FromJson(t);
+    tokens = std::move(TokenStore::FromJson(t)).value();
     HttpServerConfig c;
     c.tls = tls;
     c.cert_pem = Cert().cert_pem;

@@ -4,6 +4,9 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+
+#include <atomic>
+#include <thread>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -159,6 +162,47 @@ TEST_CASE("token store files") {
 
   std::remove(path.c_str());
   rmdir(dir.c_str());
+}
+
+TEST_CASE("principals added and removed at run time; concurrent readers see a consistent store") {
+  TokenStore store;
+  Result<MintedToken> a = MintToken();
+  Result<MintedToken> b = MintToken();
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  const Principal alice{"alice", Role::kCaseworker, Agency::kCivilAffairs, kNow + 1000};
+  REQUIRE(store.Add(alice, a->token_sha256).ok());
+  CHECK(store.Authenticate(a->token, kNow)->name == "alice");
+  CHECK(store.Find("alice") == alice);
+  // Same name, same hash, bad name, a caseworker without an agency: refused, nothing changes.
+  CHECK(store.Add(Principal{"alice", Role::kAuditor, std::nullopt, kNow + 1000}, b->token_sha256).code() ==
+        Code::kAlreadyExists);
+  CHECK(store.Add(Principal{"bob", Role::kAuditor, std::nullopt, kNow + 1000}, a->token_sha256).code() ==
+        Code::kAlreadyExists);
+  CHECK(store.Add(Principal{"b b", Role::kAuditor, std::nullopt, kNow + 1000}, b->token_sha256).code() ==
+        Code::kInvalidArgument);
+  CHECK(store.Add(Principal{"bob", Role::kCaseworker, std::nullopt, kNow + 1000}, b->token_sha256).code() ==
+        Code::kInvalidArgument);
+  CHECK(store.size() == 1);
+  REQUIRE(store.Add(Principal{"bob", Role::kAuditor, std::nullopt, kNow + 1000}, b->token_sha256).ok());
+  CHECK(store.Principals().size() == 2);
+  CHECK(store.Principals()[0].name == "alice");  // name order
+  // Removal takes effect at once, while other threads authenticate.
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> bob_ok{0};
+  std::thread reader([&] {
+    while (!stop) {
+      if (store.Authenticate(b->token, kNow).ok()) ++bob_ok;
+      (void)store.Authenticate(a->token, kNow);
+    }
+  });
+  CHECK(store.Remove("alice").ok());
+  CHECK(store.Authenticate(a->token, kNow).status().code() == Code::kVerifyFailed);
+  CHECK(store.Remove("alice").code() == Code::kNotFound);
+  stop = true;
+  reader.join();
+  CHECK(store.Authenticate(b->token, kNow).ok());
+  CHECK(store.ToJson().size() == 1);
 }
 
 }  // namespace
