@@ -1,5 +1,9 @@
 #include "hearth/ledger/db.h"
 
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <leveldb/cache.h>
 #include <leveldb/db.h>
 #include <leveldb/env.h>
@@ -8,8 +12,108 @@
 #include <leveldb/options.h>
 #include <leveldb/write_batch.h>
 
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <string>
+
 namespace hearth {
 namespace {
+
+leveldb::Status ErrnoStatus(const std::string& path, int error) {
+  if (error == ENOENT) return leveldb::Status::NotFound(path, std::strerror(error));
+  return leveldb::Status::IOError(path, std::strerror(error));
+}
+
+// Counts the descriptors PreadFiles hold; Acquire fails once `max` are taken.
+class FdBudget {
+ public:
+  explicit FdBudget(int max) : left_(max) {}
+  bool Acquire() {
+    int left = left_.load(std::memory_order_relaxed);
+    while (left > 0) {
+      if (left_.compare_exchange_weak(left, left - 1, std::memory_order_relaxed)) return true;
+    }
+    return false;
+  }
+  void Release() { left_.fetch_add(1, std::memory_order_relaxed); }
+
+ private:
+  std::atomic<int> left_;
+};
+
+int PreadFdsBudget() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return kPreadFdsMax;
+  return static_cast<int>(std::min<rlim_t>(rl.rlim_cur / 5, kPreadFdsMax));
+}
+
+// A table file read with pread. fd_ >= 0: held open (one unit of budget_) until destroyed;
+// fd_ < 0: the path is opened for each Read.
+class PreadFile final : public leveldb::RandomAccessFile {
+ public:
+  PreadFile(std::string path, int fd, FdBudget* budget) : path_(std::move(path)), fd_(fd), budget_(budget) {}
+  ~PreadFile() override {
+    if (fd_ >= 0) {
+      ::close(fd_);
+      budget_->Release();
+    }
+  }
+
+  leveldb::Status Read(uint64_t offset, size_t n, leveldb::Slice* result, char* scratch) const override {
+    int fd = fd_;
+    if (fd < 0) {
+      fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) {
+        *result = leveldb::Slice(scratch, 0);
+        return ErrnoStatus(path_, errno);
+      }
+    }
+    // Short reads are continued: a caller sees fewer than n bytes only at the end of the file.
+    size_t got = 0;
+    leveldb::Status s;
+    while (got < n) {
+      const ssize_t r = ::pread(fd, scratch + got, n - got, static_cast<off_t>(offset + got));
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        s = ErrnoStatus(path_, errno);
+        break;
+      }
+      if (r == 0) break;
+      got += static_cast<size_t>(r);
+    }
+    if (fd != fd_) ::close(fd);
+    *result = leveldb::Slice(scratch, got);
+    return s;
+  }
+
+ private:
+  const std::string path_;
+  const int fd_;
+  FdBudget* const budget_;
+};
+
+class PreadEnv final : public leveldb::EnvWrapper {
+ public:
+  explicit PreadEnv(int fds_max) : leveldb::EnvWrapper(leveldb::Env::Default()), budget_(fds_max) {}
+
+  leveldb::Status NewRandomAccessFile(const std::string& path, leveldb::RandomAccessFile** result) override {
+    *result = nullptr;
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return ErrnoStatus(path, errno);
+    if (budget_.Acquire()) {
+      *result = new PreadFile(path, fd, &budget_);
+    } else {
+      ::close(fd);  // the file exists and is readable: reopened for each read
+      *result = new PreadFile(path, -1, &budget_);
+    }
+    return leveldb::Status::OK();
+  }
+
+ private:
+  FdBudget budget_;
+};
 
 Status FromLevelDb(const leveldb::Status& s, std::string_view what) {
   if (s.ok()) return Status::Ok();
@@ -23,6 +127,16 @@ leveldb::Slice ToSlice(std::string_view s) { return leveldb::Slice(s.data(), s.s
 
 }  // namespace
 
+std::unique_ptr<leveldb::Env> NewPreadEnv(int fds_max) {
+  HEARTH_CHECK(fds_max >= 0);
+  return std::make_unique<PreadEnv>(fds_max);
+}
+
+leveldb::Env* DefaultDbEnv() {
+  static leveldb::Env* const env = NewPreadEnv(PreadFdsBudget()).release();  // never destroyed
+  return env;
+}
+
 Result<std::unique_ptr<Db>> Db::Open(const std::string& path, const DbOptions& options) {
   HEARTH_CHECK(options.bloom_bits_per_key >= 0);
   std::unique_ptr<Db> db(new Db());
@@ -35,7 +149,8 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, const DbOptions& o
   leveldb::Options lo;
   lo.create_if_missing = options.create_if_missing;
   lo.paranoid_checks = true;
-  lo.env = options.env != nullptr ? options.env : leveldb::Env::Default();
+  const bool default_env = options.env == nullptr || options.env == leveldb::Env::Default();
+  lo.env = default_env ? DefaultDbEnv() : options.env;
   lo.write_buffer_size = options.write_buffer_bytes;
   lo.block_cache = db->cache_.get();
   lo.filter_policy = db->filter_.get();

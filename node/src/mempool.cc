@@ -1,17 +1,24 @@
 #include "hearth/node/mempool.h"
 
+#include "hearth/node/node_config.h"
+
 namespace hearth::node {
 
 namespace {
 constexpr size_t kDroppedKept = 100'000;
-}
+static_assert(kMempoolBytesMin >= Mempool::kEntryOverheadBytes + 2 * kTransactionBytesMax,
+              "node.json's smallest mempool_bytes_max must hold the largest transaction");
+}  // namespace
 
-Mempool::Mempool(size_t max_txs, size_t max_bytes) : max_txs_(max_txs), max_bytes_(max_bytes) {}
+Mempool::Mempool(size_t max_txs, size_t max_bytes) : max_txs_(max_txs), max_bytes_(max_bytes) {
+  HEARTH_CHECK(max_txs >= 1);
+  HEARTH_CHECK(max_bytes >= kEntryOverheadBytes + 2 * kTransactionBytesMax);
+}
 
 Mempool::InsertResult Mempool::Insert(const Transaction& tx, uint64_t admitted_at_ms) {
   std::lock_guard lock(mu_);
   if (by_id_.count(tx.id()) != 0) return InsertResult::kDuplicate;
-  const size_t size = tx.EncodedSize();
+  const size_t size = ChargeOf(tx);
   if (by_id_.size() >= max_txs_ || bytes_ + size > max_bytes_) return InsertResult::kFull;
   const uint64_t seq = next_seq_++;
   by_id_.emplace(tx.id(), Entry{tx, admitted_at_ms, seq});
@@ -19,6 +26,11 @@ Mempool::InsertResult Mempool::Insert(const Transaction& tx, uint64_t admitted_a
   bytes_ += size;
   dropped_.erase(tx.id());
   return InsertResult::kInserted;
+}
+
+bool Mempool::HasRoom(size_t txs, size_t bytes) const {
+  std::lock_guard lock(mu_);
+  return txs <= max_txs_ - by_id_.size() && bytes <= max_bytes_ - bytes_;
 }
 
 bool Mempool::Contains(const Hash32& id) const {
@@ -47,7 +59,7 @@ std::vector<Transaction> Mempool::Peek(size_t max_txs, size_t max_bytes) const {
 }
 
 void Mempool::EraseLocked(std::unordered_map<Hash32, Entry>::iterator it) {
-  bytes_ -= it->second.tx.EncodedSize();
+  bytes_ -= ChargeOf(it->second.tx);
   order_.erase(it->second.seq);
   by_id_.erase(it);
 }

@@ -264,7 +264,7 @@ struct Node::Impl : public consensus::Application {
         verifier(n->genesis_),
         committed_reg(n->genesis_),
         admission_reg(n->genesis_),
-        mempool(n->config_.mempool_max, 2ull * 1024 * 1024 * 1024),
+        mempool(n->config_.mempool_max, n->config_.mempool_bytes_max),
         verify_pool(std::max(1u, std::thread::hardware_concurrency())) {}
 
   // ---- startup ----

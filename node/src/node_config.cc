@@ -158,6 +158,8 @@ Status ParseTunables(const JsonFields& o, NodeConfig* c) {
     return Bad("log_level", "\"" + c->log_level + "\" is not trace|debug|info|warn|error");
   }
   HEARTH_RETURN_IF_ERROR(OptBounded(o, "mempool_max", 1, kMempoolMaxLimit, &c->mempool_max));
+  HEARTH_RETURN_IF_ERROR(
+      OptBounded(o, "mempool_bytes_max", kMempoolBytesMin, kMempoolBytesLimit, &c->mempool_bytes_max));
   HEARTH_RETURN_IF_ERROR(OptBounded(o, "block_txs_max", 1, kBlockTxsMax, &c->block_txs_max));
   return OptBounded(o, "block_interval_ms", 0, kBlockIntervalMsMax, &c->block_interval_ms);
 }
@@ -170,7 +172,7 @@ Result<NodeConfig> ParseAs(std::string_view text, const std::string& config_dir,
       {"genesis_path", "data_dir", "role", "member_name", "node_key_path", "transport_key_path",
        "transport_cert_path", "api_key_path", "api_cert_path", "pseudonym_key_path",
        "p2p_listen", "api_listen", "api_tls", "tokens", "follow", "log_level", "mempool_max",
-       "block_txs_max", "block_interval_ms"}));
+       "mempool_bytes_max", "block_txs_max", "block_interval_ms"}));
   NodeConfig c;
   HEARTH_RETURN_IF_ERROR(ReqString(o, "role", &c.role));
   if (c.role != "voter" && c.role != "observer") {
@@ -278,6 +280,7 @@ std::string NodeConfigToJson(const NodeConfig& c) {
   j["tokens"] = nlohmann::ordered_json::parse(c.tokens.dump());
   j["log_level"] = c.log_level;
   j["mempool_max"] = c.mempool_max;
+  j["mempool_bytes_max"] = c.mempool_bytes_max;
   j["block_txs_max"] = c.block_txs_max;
   j["block_interval_ms"] = c.block_interval_ms;
   return j.dump(2) + "\n";

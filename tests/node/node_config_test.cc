@@ -97,7 +97,8 @@ TEST_CASE("voter config: paths resolved against the config folder, defaults, rou
   CHECK(c->pseudonym_key_path == "/srv/secrets/pseudonym.key");
   CHECK(c->api_tls);
   CHECK(c->log_level == "info");
-  CHECK(c->mempool_max == 200000);
+  CHECK(c->mempool_max == 50000);
+  CHECK(c->mempool_bytes_max == size_t{128} << 20);
   CHECK(c->block_txs_max == 4096);
   CHECK(c->block_interval_ms == 200);
   CHECK(c->tokens["alice"]["role"] == "caseworker");
@@ -109,6 +110,7 @@ TEST_CASE("voter config: paths resolved against the config folder, defaults, rou
   j = VoterJson();
   j["log_level"] = "debug";
   j["mempool_max"] = 5;
+  j["mempool_bytes_max"] = kMempoolBytesMin;
   j["block_txs_max"] = kBlockTxsMax;
   j["block_interval_ms"] = 0;
   j["genesis_path"] = "/abs/genesis.json";
@@ -116,6 +118,10 @@ TEST_CASE("voter config: paths resolved against the config folder, defaults, rou
   REQUIRE(c.ok());
   CHECK(c->genesis_path == "/abs/genesis.json");
   CHECK(c->mempool_max == 5);
+  CHECK(c->mempool_bytes_max == kMempoolBytesMin);
+  back = ParseNodeConfig(NodeConfigToJson(*c), "/elsewhere");
+  REQUIRE(back.ok());
+  CHECK(back->mempool_bytes_max == kMempoolBytesMin);
   CHECK(c->block_txs_max == kBlockTxsMax);
   CHECK(c->block_interval_ms == 0);
   CHECK(c->log_level == "debug");
@@ -183,6 +189,12 @@ TEST_CASE("node config rejections name the field") {
 
   ExpectRejected(with(VoterJson(), "mempool_max", 0), "node.json: mempool_max: 0 outside 1..10000000");
   ExpectRejected(with(VoterJson(), "mempool_max", -5), "node.json: mempool_max: expected a non-negative integer");
+  ExpectRejected(with(VoterJson(), "mempool_bytes_max", kMempoolBytesMin - 1),
+                 "node.json: mempool_bytes_max: 1048575 outside 1048576..68719476736");
+  ExpectRejected(with(VoterJson(), "mempool_bytes_max", kMempoolBytesLimit + 1),
+                 "node.json: mempool_bytes_max: 68719476737 outside 1048576..68719476736");
+  ExpectRejected(with(VoterJson(), "mempool_bytes_max", "64MiB"),
+                 "node.json: mempool_bytes_max: expected a non-negative integer");
   ExpectRejected(with(VoterJson(), "block_txs_max", kBlockTxsMax + 1), "node.json: block_txs_max:");
   ExpectRejected(with(VoterJson(), "block_interval_ms", 60001), "node.json: block_interval_ms:");
   ExpectRejected(with(VoterJson(), "log_level", "verbose"), "node.json: log_level: \"verbose\"");

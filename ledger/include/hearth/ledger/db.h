@@ -4,6 +4,9 @@
 //  - paranoid_checks on (a damaged log or table stops the open instead of being skipped),
 //    checksums verified on every read, a Bloom filter for point lookups of absent keys (the
 //    store's duplicate check), an injectable leveldb::Env (crash tests pass a fault env);
+//  - table files read with pread(2), not memory-mapped, unless another Env is injected
+//    (DefaultDbEnv below): the process then holds table data only in LevelDB's bounded
+//    block cache, and its resident set does not grow with the size of the database;
 //  - LevelDB statuses mapped onto Hearth's: NotFound only for an absent key, Corruption for
 //    checksum or format failures, IOError for the environment. Nothing throws.
 //  - Write(batch, Durability::kSync) returns only after the batch is synced to disk: the
@@ -32,10 +35,33 @@ class WriteBatch;
 
 namespace hearth {
 
+// The Env Db::Open uses when DbOptions::env is nullptr or leveldb::Env::Default():
+// leveldb::Env::Default() for everything except NewRandomAccessFile (LevelDB opens table
+// files with it), whose files read with pread(2) into LevelDB's buffers instead of mapping
+// the file. Debian's LevelDB maps up to 1000 table files on 64-bit hosts, and every page
+// read through a map counts in the process's resident memory, so a node's RSS grew with its
+// data (docs/PERFORMANCE.md "Node memory"); read with pread, those pages stay in the OS page
+// cache, outside the process. File descriptors: a file keeps its descriptor open while at
+// most kPreadFdsMax (or a fifth of RLIMIT_NOFILE, if lower) are held by this Env; beyond
+// that a file opens its path for each read (as LevelDB's own Env does past its limits).
+// LevelDB's table cache (max_open_files, 1000) bounds the open files either way.
+// Never destroyed; thread-safe like Env::Default().
+leveldb::Env* DefaultDbEnv();
+// Most table-file descriptors DefaultDbEnv holds open at once.
+inline constexpr int kPreadFdsMax = 1000;
+// A new Env like DefaultDbEnv that holds at most `fds_max` (>= 0) descriptors open at once
+// (0: every read opens its file). For tests and benchmarks; must outlive its Dbs.
+std::unique_ptr<leveldb::Env> NewPreadEnv(int fds_max);
+
 struct DbOptions {
-  // nullptr means leveldb::Env::Default(). Not owned; must outlive the Db.
+  // nullptr or leveldb::Env::Default() means DefaultDbEnv(). Any other Env is used as given
+  // (its table files are read however it reads them). Not owned; must outlive the Db.
   leveldb::Env* env = nullptr;
   bool create_if_missing = true;
+  // Memory: up to two write buffers (the one filling and the one being flushed) and the
+  // block cache are held at once; with DefaultDbEnv every table block read passes through
+  // the cache, so these two bound the table data the process holds. Each open table adds
+  // its index and Bloom filter blocks (a few tens of KB per 2 MB table).
   size_t write_buffer_bytes = size_t{8} << 20;
   size_t block_cache_bytes = size_t{32} << 20;
   int bloom_bits_per_key = 10;

@@ -2,7 +2,11 @@
 //
 // Contract (DESIGN.md "Node"):
 //  - Bounded by a count and a byte total; Insert answers kFull ("retry later") beyond them,
-//    never evicting an admitted transaction to make room.
+//    never evicting an admitted transaction to make room. The byte total is of ChargeOf,
+//    an estimate of the memory a pooled transaction holds (its canonical bytes, its decoded
+//    body and the pool's bookkeeping), not of its encoded size alone: an attestation of
+//    ~190 encoded bytes holds ~690 bytes of heap in the pool (docs/PERFORMANCE.md "Node
+//    memory"), so a bound on encoded bytes would let the pool take 3.6 times its budget.
 //  - Everything in the pool was verified on admission (signature and chain rules); a block
 //    carrying a transaction byte-identical to a pooled one (same id AND signature) need not
 //    verify it again (IsVerified).
@@ -31,9 +35,26 @@ class Mempool {
  public:
   enum class InsertResult { kInserted, kDuplicate, kFull };
 
+  // Bytes charged per pooled transaction on top of twice its encoded size: the pool entry
+  // (a Transaction value, its id, times), its nodes in the two indexes and the allocator's
+  // headers. Measured for attestations (the bulk of any pool): 686 heap bytes per pooled
+  // transaction of 189 encoded bytes on average.
+  static constexpr size_t kEntryOverheadBytes = 320;
+  // What a pooled `tx` counts against max_bytes: kEntryOverheadBytes + 2 * EncodedSize()
+  // (the canonical bytes are kept, and the decoded body holds about as many again).
+  static size_t ChargeOf(const Transaction& tx) { return kEntryOverheadBytes + 2 * tx.EncodedSize(); }
+
+  // REQUIRES: max_txs >= 1, max_bytes >= ChargeOf of the largest transaction
+  // (kTransactionBytesMax), so that any single transaction fits an empty pool.
   Mempool(size_t max_txs, size_t max_bytes);
 
   InsertResult Insert(const Transaction& tx, uint64_t admitted_at_ms);
+  // True when `txs` more transactions charged `bytes` in total (sum of ChargeOf) fit beside
+  // the pooled ones now. Admission asks before it verifies signatures, so that a line it
+  // must answer "retry later" costs no signature check; a caller that is the only inserter
+  // (admission holds its own lock) gets Insert == kInserted for what HasRoom accepted, as
+  // only commits and drops change the pool meanwhile and they only make room.
+  bool HasRoom(size_t txs, size_t bytes) const;
   bool Contains(const Hash32& id) const;
   // True when exactly this transaction (id and signature) is pooled, i.e. verified.
   bool IsVerified(const Transaction& tx) const;
@@ -45,6 +66,7 @@ class Mempool {
   std::optional<std::string> DropReason(const Hash32& id) const;
 
   size_t size() const;
+  // Sum of ChargeOf over the pooled transactions.
   size_t bytes() const;
   uint64_t dropped_total() const;
 

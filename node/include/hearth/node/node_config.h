@@ -9,8 +9,8 @@
 //    observer only: "follow"*: [{"url"*: "https://host:port", "api_cert_path"*, "token_path"*},
 //                   ...] (1..kFollowMax members' APIs; see FollowTarget),
 //    "pseudonym_key_path", "tokens": {...TokenStore JSON, kept as-is...},
-//    "log_level": "trace"|"debug"|"info"|"warn"|"error", "mempool_max", "block_txs_max",
-//    "block_interval_ms"}
+//    "log_level": "trace"|"debug"|"info"|"warn"|"error", "mempool_max",
+//    "mempool_bytes_max", "block_txs_max", "block_interval_ms"}
 //
 // Contract:
 //  - Parsing is strict: unknown, duplicate, missing or mistyped fields, fields that do not
@@ -40,6 +40,10 @@ namespace hearth::node {
 inline constexpr size_t kNodeConfigBytesMax = 1 << 20;
 // Bounds of the tunables.
 inline constexpr size_t kMempoolMaxLimit = 10'000'000;
+// mempool_bytes_max (Mempool::ChargeOf bytes): at least what the largest transaction is
+// charged, at most 64 GiB.
+inline constexpr size_t kMempoolBytesMin = size_t{1} << 20;
+inline constexpr size_t kMempoolBytesLimit = size_t{64} << 30;
 inline constexpr uint64_t kBlockIntervalMsMax = 60'000;
 // Observer: most members one observer follows.
 inline constexpr size_t kFollowMax = 256;
@@ -74,7 +78,14 @@ struct NodeConfig {
   nlohmann::json tokens = nlohmann::json::object();  // TokenStore JSON, as given
   std::vector<FollowTarget> follow;                  // observer: members to follow
   std::string log_level = "info";
-  size_t mempool_max = 200000;
+  // Pending transactions: at most mempool_max of them and mempool_bytes_max bytes of memory
+  // (estimated, Mempool::ChargeOf); beyond either, admission answers "retry later". With
+  // the defaults the count binds for attestations (50 000 of them are ~36 MiB: tens of
+  // seconds of commits), the byte bound for large records (rule sets, attestations with many
+  // attributes); both keep the pool a small part of a node's 1 GiB (docs/PERFORMANCE.md
+  // "Node memory").
+  size_t mempool_max = 50000;
+  size_t mempool_bytes_max = size_t{128} << 20;
   size_t block_txs_max = 4096;
   uint64_t block_interval_ms = 200;
 
