@@ -142,18 +142,19 @@ Status Evaluation::LoadRules() {
                                       std::to_string(req_.as_of));
   }
   const RuleSet& rs = PayloadAs<RuleSet>(best->tx);
-  Result<Rules> rules = ParseRules(rs.rules_json);
+  Result<std::shared_ptr<const Rules>> rules = ParseRulesCached(best->tx.id(), rs.rules_json);
   if (!rules.ok()) {
     return Status::FailedPrecondition("rule set " + best->tx.id().Hex() + " for " + prog +
                                       " does not parse: " + rules.status().message());
   }
-  if (rules->programme != rs.programme || rules->version != rs.version ||
-      rules->effective_from != rs.effective_from) {
+  const Rules& parsed = **rules;
+  if (parsed.programme != rs.programme || parsed.version != rs.version ||
+      parsed.effective_from != rs.effective_from) {
     return Status::FailedPrecondition("rule set " + best->tx.id().Hex() +
                                       ": programme, version or effective_from of the JSON "
                                       "differ from the record");
   }
-  out_.rules = std::move(rules).value();
+  out_.rules = parsed;
   out_.rule_set_tx = best->tx.id();
   Use(*best);
   return Status::Ok();

@@ -1,5 +1,6 @@
-// Building a receipt: the JSON body shared with the verifier (ReceiptBody), BuildReceipt
-// over a StoreEvidence, and RunCheck (receipt.h; docs/RECEIPT.md).
+// Building a receipt: the reference JSON tree of the body (ReceiptBody, which the verifier
+// uses to name a differing field), BuildReceipt over a StoreEvidence (with the direct writer
+// of receipt_write.cc), and RunCheck (receipt.h; docs/RECEIPT.md).
 #include <string>
 #include <unordered_set>
 #include <utility>
@@ -159,10 +160,20 @@ using receipt_internal::EvidenceItem;
 using receipt_internal::IndexItem;
 using receipt_internal::ReceiptParts;
 
-Result<std::string> BuildReceipt(const Trust& trust, const CheckRequest& request,
-                                 const CheckResult& result, StoreEvidence& evidence,
-                                 const BlockHeader& header, const CommitCertificate& certificate,
-                                 const PrivateKey& signer, uint16_t member) {
+
+namespace {
+
+// The parts of a receipt over `evidence` (after its inclusion proofs are made), with the
+// encoded header and certificate they point into.
+struct GatheredParts {
+  Bytes header_bytes;
+  Bytes certificate_bytes;
+  ReceiptParts parts;
+};
+
+Status Gather(const Trust& trust, const CheckRequest& request, const CheckResult& result,
+              StoreEvidence& evidence, const BlockHeader& header,
+              const CommitCertificate& certificate, uint16_t member, GatheredParts& g) {
   if (!request.consent_required) {
     return Status::InvalidArgument("receipt: a receipt needs a check that relied on a consent");
   }
@@ -175,21 +186,23 @@ Result<std::string> BuildReceipt(const Trust& trust, const CheckRequest& request
                                    std::to_string(evidence.height()));
   }
   HEARTH_RETURN_IF_ERROR(evidence.ProveInclusions());
-  ReceiptParts parts;
+  ReceiptParts& parts = g.parts;
   parts.trust = &trust;
   parts.request = &request;
   parts.result = &result;
   parts.header = &header;
-  const Bytes header_bytes = EncodeBlockHeader(header);
-  const Bytes certificate_bytes = EncodeCertificate(certificate);
-  parts.header_bytes = header_bytes;
-  parts.certificate_bytes = certificate_bytes;
+  g.header_bytes = EncodeBlockHeader(header);
+  g.certificate_bytes = EncodeCertificate(certificate);
+  parts.header_bytes = g.header_bytes;
+  parts.certificate_bytes = g.certificate_bytes;
   parts.signer = member;
   // The index in the order the engine read it; the evidence is every tx filed under those
   // keys, each once, in log order.
   std::unordered_map<Hash32, const StoreEvidence::KeyRead*> by_hash;
+  by_hash.reserve(evidence.keys().size());
   for (const StoreEvidence::KeyRead& k : evidence.keys()) by_hash.emplace(k.key_hash, &k);
   std::unordered_set<Hash32> in_evidence;
+  parts.index.reserve(result.keys_read.size());
   for (const IndexKey& key : result.keys_read) {
     auto it = by_hash.find(IndexKeyHash(trust.suite, key));
     if (it == by_hash.end()) {
@@ -200,15 +213,59 @@ Result<std::string> BuildReceipt(const Trust& trust, const CheckRequest& request
     parts.index.push_back(IndexItem{&k.key, k.entry.ids, &k.entry.proof});
     for (const Hash32& id : k.entry.ids) in_evidence.insert(id);
   }
-  for (const StoreEvidence::TxRead* t : evidence.TxsInLogOrder()) {
+  const std::vector<const StoreEvidence::TxRead*> txs = evidence.TxsInLogOrder();
+  parts.evidence.reserve(txs.size());
+  for (const StoreEvidence::TxRead* t : txs) {
     if (in_evidence.count(t->logged.tx.id()) == 0) continue;
     parts.evidence.push_back(EvidenceItem{&t->logged.tx, t->logged.log_index, t->inclusion_proof});
   }
+  return Status::Ok();
+}
+
+// The reference way: the body as an nlohmann tree, signed and written by CanonicalJson.
+Result<std::string> BuildViaTree(const ReceiptParts& parts, const PrivateKey& signer) {
   HEARTH_ASSIGN_OR_RETURN(nlohmann::json body, receipt_internal::ReceiptBody(parts));
-  HEARTH_RETURN_IF_ERROR(SignReceiptJson(body, signer, trust.chain_id));
+  HEARTH_RETURN_IF_ERROR(SignReceiptJson(body, signer, parts.trust->chain_id));
   HEARTH_ASSIGN_OR_RETURN(std::string text, CanonicalJson(body));
   text += '\n';
   return text;
+}
+
+}  // namespace
+
+Result<std::string> BuildReceipt(const Trust& trust, const CheckRequest& request,
+                                 const CheckResult& result, StoreEvidence& evidence,
+                                 const BlockHeader& header, const CommitCertificate& certificate,
+                                 const PrivateKey& signer, uint16_t member) {
+  GatheredParts g;
+  HEARTH_RETURN_IF_ERROR(Gather(trust, request, result, evidence, header, certificate, member, g));
+  std::string body;
+  size_t signature_at = 0;
+  if (!receipt_internal::WriteReceiptBody(g.parts, &body, &signature_at).ok()) {
+    return BuildViaTree(g.parts, signer);  // names the exact error
+  }
+  HEARTH_ASSIGN_OR_RETURN(Bytes signature, signer.Sign(kReceiptContext, trust.chain_id, AsBytes(body)));
+  // The signed text with "signature" in its canonical place (before "signer"), and a newline.
+  static constexpr std::string_view kSignatureKey = "\"signature\":\"";
+  std::string text;
+  text.reserve(body.size() + kSignatureKey.size() + 2 * signature.size() + 3);
+  text.append(body, 0, signature_at);
+  text += kSignatureKey;
+  receipt_internal::AppendHex(signature, text);
+  text += "\",";
+  text.append(body, signature_at);
+  text += '\n';
+  return text;
+}
+
+Result<std::string> TEST_ReceiptBodyViaTree(const Trust& trust, const CheckRequest& request,
+                                            const CheckResult& result, StoreEvidence& evidence,
+                                            const BlockHeader& header,
+                                            const CommitCertificate& certificate, uint16_t member) {
+  GatheredParts g;
+  HEARTH_RETURN_IF_ERROR(Gather(trust, request, result, evidence, header, certificate, member, g));
+  HEARTH_ASSIGN_OR_RETURN(nlohmann::json body, receipt_internal::ReceiptBody(g.parts));
+  return CanonicalJson(body);
 }
 
 Result<CheckOutcome> RunCheck(const BlockStore& store, uint64_t height, const Trust& trust,
@@ -220,7 +277,11 @@ Result<CheckOutcome> RunCheck(const BlockStore& store, uint64_t height, const Tr
   HEARTH_ASSIGN_OR_RETURN(std::string receipt,
                           BuildReceipt(trust, request, result, *evidence, evidence->header(),
                                        certificate, signer, member));
-  return CheckOutcome{std::move(result), std::move(receipt)};
+  // The text is the canonical JSON and a newline: its hash needs no parse.
+  HEARTH_CHECK(!receipt.empty() && receipt.back() == '\n');
+  const Hash32 hash =
+      SuiteHash(trust.suite, AsBytes(std::string_view(receipt).substr(0, receipt.size() - 1)));
+  return CheckOutcome{std::move(result), std::move(receipt), hash};
 }
 
 }  // namespace hearth::verify

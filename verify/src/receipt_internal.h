@@ -1,7 +1,9 @@
 // receipt_internal.h: what the receipt builder and verifier share. The verifier rebuilds the
-// receipt from its recomputed result and the evidence it checked with the same ReceiptBody
-// the builder uses, and compares (DiffJson), so both sides agree field by field by
-// construction. Thread-safety: pure functions.
+// receipt from its recomputed result and the evidence it checked with the same writer the
+// builder uses (WriteReceiptBody) and compares the canonical texts, so both sides agree by
+// construction; on a difference it rebuilds the reference tree (ReceiptBody) to name the
+// first differing field (DiffJson). Thread-safety: pure functions (WriteReceiptBody shares a
+// thread-safe memo of the rule set's canonical text).
 #pragma once
 
 #include <span>
@@ -45,9 +47,35 @@ struct ReceiptParts {
   uint16_t signer = 0;
 };
 
-// Every member of the receipt except "signature". InvalidArgument when the rule set tx the
-// result names is not in `evidence` or its JSON does not parse.
+// Every member of the receipt except "signature", as an nlohmann tree: the reference form of
+// the body. InvalidArgument when the rule set tx the result names is not in `evidence` or its
+// JSON does not parse.
 Result<nlohmann::json> ReceiptBody(const ReceiptParts& parts);
+
+// The same body's canonical text written directly into one buffer, without building the
+// tree: byte for byte CanonicalJson(*ReceiptBody(parts)) (receipt_writer_test holds the two
+// together over many receipts; keys are checked to come in canonical order as they are
+// written). `*signature_at` is the offset in `*out` where the member
+// `"signature":"<hex>",` belongs (just before "signer"). Any non-OK status means "use
+// ReceiptBody": it gives the exact error (a rule set missing from the evidence, a string that
+// is not valid UTF-8), which this writer does not try to reproduce.
+Status WriteReceiptBody(const ReceiptParts& parts, std::string* out, size_t* signature_at);
+
+// Appends `s` as a JSON string exactly as CanonicalJson writes it. False for invalid UTF-8
+// (`out` then holds part of it).
+bool AppendJsonString(std::string_view s, std::string& out);
+// Decimal integers as CanonicalJson writes them.
+void AppendInt(int64_t v, std::string& out);
+void AppendUint(uint64_t v, std::string& out);
+// Lower-case hex of `b`.
+void AppendHex(ByteView b, std::string& out);
+
+// CanonicalJson(value, root), plus the byte range [*begin, *end) that the top-level member
+// `key` takes in it, with one separating comma, so that the text without that range is the
+// canonical JSON of `value` without the member. *begin == *end when there is no such member
+// (or `value` is not an object). Errors as CanonicalJson's.
+Result<std::string> CanonicalJsonMemberRange(const nlohmann::json& value, std::string_view root,
+                                             std::string_view key, size_t* begin, size_t* end);
 
 // OK when `got` equals `want`; else VerifyFailed "<path>: ..." at the first difference
 // (objects by key in byte order: unknown and missing members named; arrays element-wise).

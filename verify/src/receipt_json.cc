@@ -1,5 +1,6 @@
 // The receipt's canonical JSON, its signature and the field-by-field comparison the verifier
 // uses (receipt.h, receipt_internal.h).
+#include <charconv>
 #include <exception>
 #include <string>
 #include <utility>
@@ -10,15 +11,13 @@
 
 namespace hearth::verify {
 
-namespace {
-
-using json = nlohmann::json;
+namespace receipt_internal {
 
 // Appends `s` as a JSON string exactly as nlohmann::json dump(ensure_ascii = false) writes
 // valid UTF-8: `"` and `\` escaped, \b \f \n \r \t, other bytes below 0x20 as \u00xx,
 // everything else (UTF-8 included) as is. False for invalid UTF-8 (strings parsed by
 // ParseJsonStrict never are; built ones come from validated data).
-bool AppendString(std::string_view s, std::string& out) {
+bool AppendJsonString(std::string_view s, std::string& out) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
   size_t i = 0;
@@ -74,6 +73,13 @@ bool AppendString(std::string_view s, std::string& out) {
   return true;
 }
 
+}  // namespace receipt_internal
+
+namespace {
+
+using json = nlohmann::json;
+using receipt_internal::AppendJsonString;
+
 // Writes the canonical form of `v` to `out`; on a float or invalid UTF-8 returns false with
 // `path` naming the value and `*problem` saying what is wrong.
 bool Write(const json& v, std::string& path, std::string& out, const char** problem) {
@@ -87,7 +93,7 @@ bool Write(const json& v, std::string& path, std::string& out, const char** prob
         const size_t len = path.size();
         path += '.';
         path += it.key();
-        if (!AppendString(it.key(), out)) return (*problem = "invalid UTF-8 in the key"), false;
+        if (!AppendJsonString(it.key(), out)) return (*problem = "invalid UTF-8 in the key"), false;
         out += ':';
         if (!Write(it.value(), path, out, problem)) return false;
         path.resize(len);
@@ -100,7 +106,11 @@ bool Write(const json& v, std::string& path, std::string& out, const char** prob
       for (size_t i = 0; i < v.size(); ++i) {
         if (i > 0) out += ',';
         const size_t len = path.size();
-        path += '[' + std::to_string(i) + ']';
+        char digits[24];
+        const auto end = std::to_chars(digits, digits + sizeof digits, i).ptr;
+        path += '[';
+        path.append(digits, static_cast<size_t>(end - digits));
+        path += ']';
         if (!Write(v[i], path, out, problem)) return false;
         path.resize(len);
       }
@@ -108,14 +118,14 @@ bool Write(const json& v, std::string& path, std::string& out, const char** prob
       return true;
     }
     case json::value_t::string:
-      if (AppendString(v.get_ref<const std::string&>(), out)) return true;
+      if (AppendJsonString(v.get_ref<const std::string&>(), out)) return true;
       *problem = "invalid UTF-8";
       return false;
     case json::value_t::number_integer:
-      out += std::to_string(v.get<int64_t>());
+      receipt_internal::AppendInt(v.get<int64_t>(), out);
       return true;
     case json::value_t::number_unsigned:
-      out += std::to_string(v.get<uint64_t>());
+      receipt_internal::AppendUint(v.get<uint64_t>(), out);
       return true;
     case json::value_t::boolean:
       out += v.get<bool>() ? "true" : "false";
@@ -152,6 +162,48 @@ Result<std::string> CanonicalJson(const nlohmann::json& value, std::string_view 
   if (!Write(value, path, out, &problem)) return Status::InvalidArgument(path + ": " + problem);
   return out;
 }
+
+namespace receipt_internal {
+
+Result<std::string> CanonicalJsonMemberRange(const nlohmann::json& value, std::string_view root,
+                                             std::string_view key, size_t* begin, size_t* end) {
+  *begin = *end = 0;
+  if (!value.is_object()) return CanonicalJson(value, root);
+  // The object case of Write, noting where `key` starts and ends.
+  std::string path(root);
+  std::string out;
+  const char* problem = nullptr;
+  out += '{';
+  bool first = true;
+  bool pending_end = false;  // `key` was the first member: its range takes the next comma
+  for (auto it = value.begin(); it != value.end(); ++it) {
+    const size_t member_start = out.size();
+    if (!first) out += ',';
+    if (pending_end) {
+      *end = out.size();
+      pending_end = false;
+    }
+    const size_t len = path.size();
+    path += '.';
+    path += it.key();
+    if (!AppendJsonString(it.key(), out)) {
+      return Status::InvalidArgument(path + ": invalid UTF-8 in the key");
+    }
+    out += ':';
+    if (!Write(it.value(), path, out, &problem)) return Status::InvalidArgument(path + ": " + problem);
+    path.resize(len);
+    if (it.key() == key) {
+      *begin = member_start;
+      *end = out.size();
+      pending_end = first;
+    }
+    first = false;
+  }
+  out += '}';
+  return out;
+}
+
+}  // namespace receipt_internal
 
 Status SignReceiptJson(nlohmann::json& receipt, const PrivateKey& key, std::string_view chain_id) {
   HEARTH_CHECK(receipt.is_object());

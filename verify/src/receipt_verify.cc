@@ -45,6 +45,7 @@ struct Parsed {
   std::unordered_map<Hash32, size_t> index_pos;     // key hash -> position in index
   uint16_t signer = 0;
   Bytes signature;
+  std::string body_canonical;  // canonical JSON of the receipt without "signature": the signed text
 };
 
 std::string At(std::string_view path, size_t i) {
@@ -382,14 +383,25 @@ Result<CheckResult> Recompute(const json& root, const Trust& trust, Parsed& p) {
     const ParsedIndex& e = p.index[p.index_pos.at(IndexKeyHash(trust.suite, key))];
     parts.index.push_back(IndexItem{&e.key, e.ids, &e.proof});
   }
-  Result<json> rebuilt = receipt_internal::ReceiptBody(parts);
-  if (!rebuilt.ok()) return Status::VerifyFailed(rebuilt.status().message());
-  json body = root;
-  body.erase("signature");
-  HEARTH_RETURN_IF_ERROR(receipt_internal::DiffJson(body, *rebuilt, "receipt"));
-  HEARTH_ASSIGN_OR_RETURN(std::string canonical, CanonicalJson(body));
+  // The rebuilt body by the builder's own writer: equal canonical texts mean equal values.
+  // Otherwise the reference tree names the first differing field.
+  std::string rebuilt_text;
+  size_t signature_at = 0;
+  const Status written = receipt_internal::WriteReceiptBody(parts, &rebuilt_text, &signature_at);
+  if (!written.ok() || rebuilt_text != p.body_canonical) {
+    Result<json> rebuilt = receipt_internal::ReceiptBody(parts);
+    if (!rebuilt.ok()) return Status::VerifyFailed(rebuilt.status().message());
+    json body = root;
+    body.erase("signature");
+    HEARTH_RETURN_IF_ERROR(receipt_internal::DiffJson(body, *rebuilt, "receipt"));
+    if (written.ok()) {  // equal values, different texts: the writer and the tree disagree
+      return Status::VerifyFailed("receipt: the rebuilt receipt's text differs from its value "
+                                  "(a fault in the verifier, not in the receipt)");
+    }
+  }
   const PublicKey& node_key = trust.members[p.signer].node_key;
-  Status sig = node_key.Verify(kReceiptContext, trust.chain_id, AsBytes(canonical), p.signature);
+  Status sig = node_key.Verify(kReceiptContext, trust.chain_id, AsBytes(p.body_canonical),
+                               p.signature);
   if (!sig.ok()) {
     return Status::VerifyFailed("receipt.signature: does not verify with the node key of member " +
                                 std::to_string(p.signer) + ": " + sig.message());
@@ -400,9 +412,15 @@ Result<CheckResult> Recompute(const json& root, const Trust& trust, Parsed& p) {
 Result<VerifiedReceipt> VerifyAll(std::string_view text, const Trust& trust) {
   HEARTH_ASSIGN_OR_RETURN(json root,
                           ParseJsonStrict(text, "receipt", kReceiptBytesMax, kReceiptDepthMax));
-  Result<std::string> canonical = CanonicalJson(root);  // rejects floats anywhere, by path
-  if (!canonical.ok()) return canonical.status();
   Parsed p;
+  // Rejects floats anywhere, by path; the text without "signature" is what was signed.
+  size_t signature_begin = 0, signature_end = 0;
+  Result<std::string> canonical = receipt_internal::CanonicalJsonMemberRange(
+      root, "receipt", "signature", &signature_begin, &signature_end);
+  if (!canonical.ok()) return canonical.status();
+  const Hash32 receipt_hash = SuiteHash(trust.suite, AsBytes(*canonical));
+  p.body_canonical = std::move(canonical).value();
+  p.body_canonical.erase(signature_begin, signature_end - signature_begin);
   HEARTH_RETURN_IF_ERROR(ParseHeaderFields(root, trust, p));
   HEARTH_RETURN_IF_ERROR(ParseRequest(root, p));
   HEARTH_RETURN_IF_ERROR(ParseCheckpoint(root, trust, p));
@@ -410,7 +428,7 @@ Result<VerifiedReceipt> VerifyAll(std::string_view text, const Trust& trust) {
   HEARTH_RETURN_IF_ERROR(ParseIndex(root, trust, p));
   HEARTH_RETURN_IF_ERROR(CheckSignatures(trust, p));
   HEARTH_ASSIGN_OR_RETURN(CheckResult result, Recompute(root, trust, p));
-  return VerifiedReceipt{p.request, std::move(result), p.header, p.signer};
+  return VerifiedReceipt{p.request, std::move(result), p.header, p.signer, receipt_hash};
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "hearth/json/json_fields.h"
+#include "hearth/verify/memo.h"
 #include "rules_embedded.h"
 
 namespace hearth::verify {
@@ -534,6 +535,12 @@ Result<Rules> ParseRules(std::string_view json_text) {
   Rules r;
   HEARTH_RETURN_IF_ERROR(ReadRules(root, &r));
   return r;
+}
+
+Result<std::shared_ptr<const Rules>> ParseRulesCached(const Hash32& rule_set_tx,
+                                                      std::string_view json_text) {
+  static TxTextMemo<Rules> memo(kRulesMemoEntries);  // NOLINT: process-wide by design
+  return memo.Get(rule_set_tx, json_text, [](std::string_view text) { return ParseRules(text); });
 }
 
 std::optional<SeriesStep> SeriesAt(const Rules& rules, std::string_view series, uint32_t month) {

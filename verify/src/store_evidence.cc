@@ -44,8 +44,8 @@ Result<std::vector<const LoggedTx*>> StoreEvidence::Filed(const IndexKey& key) {
   }
   key_pos_.emplace(key_hash, keys_.size());
   keys_.push_back(KeyRead{key, key_hash, std::move(*entry)});
-  filed_.push_back(filed);
-  return filed;
+  filed_.push_back(std::move(filed));
+  return filed_.back();
 }
 
 Result<const StoreEvidence::TxRead*> StoreEvidence::ReadTx(const Hash32& id, const IndexKey& key) {
@@ -65,8 +65,9 @@ Result<const StoreEvidence::TxRead*> StoreEvidence::ReadTx(const Hash32& id, con
                               " has log index " + std::to_string(stored->location.log_index) +
                               " beyond the log size " + std::to_string(header_.log_size));
   }
-  auto read = std::make_unique<TxRead>(
-      TxRead{LoggedTx{std::move(stored->tx), stored->location.log_index}, false, {}});
+  // Built in place: the decoded transaction is moved once, not through temporaries.
+  std::unique_ptr<TxRead> read(
+      new TxRead{LoggedTx{std::move(stored->tx), stored->location.log_index}, false, {}});
   const TxRead* out = read.get();
   txs_.emplace(id, std::move(read));
   return out;

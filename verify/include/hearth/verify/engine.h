@@ -59,7 +59,9 @@
 // under the household or not valid at the checkpoint (FailedPrecondition), a broken
 // EvidenceSource (its Status). Anything about
 // the household's data is a decision with reasons, never an error.
-// Thread-safety: pure function of its inputs; an EvidenceSource is used by one thread.
+// Thread-safety: a pure function of its inputs; an EvidenceSource is used by one thread.
+// Concurrent Evaluates share only the memo of parsed rule sets (ParseRulesCached, rules.h),
+// which is thread-safe.
 #pragma once
 
 #include <cstdint>

@@ -24,7 +24,8 @@
 //    requires the whole receipt (except the signature) to equal the one the recomputed
 //    check gives, so nothing in it is unchecked.
 // Thread-safety: pure functions of their inputs (RunCheck reads the store, which may be
-// shared).
+// shared). BuildReceipt writes the canonical text directly (no intermediate JSON tree) and
+// shares a thread-safe memo of each rule set's canonical text across calls.
 #pragma once
 
 #include <cstddef>
@@ -68,9 +69,21 @@ Result<std::string> BuildReceipt(const Trust& trust, const CheckRequest& request
                                  const BlockHeader& header, const CommitCertificate& certificate,
                                  const PrivateKey& signer, uint16_t member);
 
+// For tests: the canonical text of the body (every member except "signature") of the
+// receipt BuildReceipt makes from the same arguments, built the reference way (an nlohmann
+// tree, then CanonicalJson) instead of by the direct writer BuildReceipt uses. The two must
+// give the same bytes (tests/verify/receipt_writer_test.cc).
+Result<std::string> TEST_ReceiptBodyViaTree(const Trust& trust, const CheckRequest& request,
+                                            const CheckResult& result, StoreEvidence& evidence,
+                                            const BlockHeader& header,
+                                            const CommitCertificate& certificate, uint16_t member);
+
 struct CheckOutcome {
   CheckResult result;
   std::string receipt;
+  // ReceiptHash(suite, receipt), computed from the canonical text RunCheck wrote (one hash,
+  // without parsing the receipt again): what the check's access record names.
+  Hash32 receipt_hash;
 };
 // Evaluates `request` at block `height` of `store` (request.checkpoint_time_ms is set to
 // that block's time) and builds its receipt. Errors of Evaluate and of the store pass
@@ -84,6 +97,7 @@ struct VerifiedReceipt {
   CheckResult result;    // the recomputed result (equal to what the receipt reports)
   BlockHeader checkpoint;
   uint16_t signer = 0;
+  Hash32 receipt_hash;   // ReceiptHash(suite, text), from the canonical text verified
 };
 // Verifies `text` (docs/RECEIPT.md "Verification"), VerifyFailed naming the field otherwise.
 Result<VerifiedReceipt> VerifyReceiptDetailed(std::string_view text, const Trust& trust);

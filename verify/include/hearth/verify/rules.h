@@ -23,11 +23,13 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "hearth/base/bytes.h"
 #include "hearth/base/status.h"
 #include "hearth/ledger/categories.h"
 #include "hearth/ledger/records.h"
@@ -155,6 +157,15 @@ struct Rules {
 
 // Parses and validates a rule set's JSON text (see the contract above).
 Result<Rules> ParseRules(std::string_view json_text);
+
+// ParseRules memoised for rule sets on chain: `json_text` is the rules_json of RuleSet
+// transaction `rule_set_tx`. Every check of a programme uses the same few rule sets, and
+// parsing one again took a measurable share of a decision (docs/PERFORMANCE.md). A
+// process-wide TxTextMemo (memo.h) of kRulesMemoEntries: a hit needs the same id and the
+// same text, errors are ParseRules's and are not kept. Thread-safe.
+inline constexpr size_t kRulesMemoEntries = 32;
+Result<std::shared_ptr<const Rules>> ParseRulesCached(const Hash32& rule_set_tx,
+                                                      std::string_view json_text);
 
 // The value of `series` in `month`: the last step with from_month <= month (for a step that
 // follows another series, that series' step in force in `month`); nullopt when the month is
