@@ -9,7 +9,7 @@
 //   HEARTH_CASES       JSON written by the shell test: {"as_of", "eligible": {case, members,
 //                      consent, receipt}, "ineligible": {...}} where receipt is the path of a
 //                      receipt the CLI obtained for that household (the expected figures)
-//   HEARTH_SCREENSHOTS folder for the screenshots (docs/screenshots)
+//   HEARTH_SCREENSHOTS folder for the screenshots (the shell test chooses it)
 //   HEARTH_ARTIFACTS   folder for failure screenshots and the receipt the page showed
 //   HEARTH_CHROMIUM    the browser (default /usr/bin/chromium)
 // Every step prints "step N: what ... ok"; the first failure prints "FAIL: step N (what): why",

@@ -6,7 +6,8 @@
 # the tax node's HTTPS console: sign-in, both checks (decision, chart, member table, evidence
 # proofs), print view, alerts, the auditor's blocks, certificate, checkpoint, receipt
 # verification (valid and tampered), access log, the English switch; screenshots into
-# docs/screenshots/ (or $HEARTH_SCREENSHOT_DIR). The receipt the page showed must then verify
+# <bin>/../console-browser-test/screenshots, or $HEARTH_SCREENSHOT_DIR (set it to
+# docs/screenshots to refresh the documentation's; a test run leaves the tree clean). The receipt the page showed must then verify
 # offline with `hearth verify-receipt`.
 # Without Chromium, node or tests/browser/node_modules (scripts/setup.sh installs them) the
 # test is skipped (exit 77), except under CI=true or HEARTH_REQUIRE_TOOLS=1, where it fails.
@@ -117,7 +118,8 @@ url=$("$PY" -c "import json; print([n for n in json.load(open('$D/nodes.json')) 
 artifacts="$BIN/../console-browser-test"
 rm -rf "$artifacts"
 mkdir -p "$artifacts"
-shots=${HEARTH_SCREENSHOT_DIR:-$root/docs/screenshots}
+shots=${HEARTH_SCREENSHOT_DIR:-$artifacts/screenshots}
+mkdir -p "$shots"
 echo "browser: $chromium against $url; screenshots into $shots"
 HEARTH_URL="$url" HEARTH_TOKENS="$D/tokens.json" HEARTH_CASES="$WORK/cases.json" \
   HEARTH_SCREENSHOTS="$shots" HEARTH_ARTIFACTS="$artifacts" HEARTH_CHROMIUM="$chromium" \
