@@ -3,10 +3,11 @@
 // Lifetime: the ServerCore outlives every session (HttpServer::Impl destroys its
 // io_context, and with it any queued session handler, before the core).
 // Thread-safety: config, router, tokens and now_ms are read-only while serving; metrics is
-// thread-safe; `sessions` is GUARDED_BY(mu); `stopping` is atomic.
+// thread-safe; `sessions` is GUARDED_BY(mu); `stopping` and `body_bytes_held` are atomic.
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <list>
 #include <memory>
@@ -44,6 +45,18 @@ struct ServerCore {
 
   std::mutex mu;
   std::list<std::weak_ptr<SessionBase>> sessions;  // GUARDED_BY(mu)
+  // Bytes of request bodies reserved by sessions (config.bodies_bytes_max bounds it).
+  std::atomic<uint64_t> body_bytes_held{0};
+
+  // Reserves `n` bytes of the body budget; false (nothing reserved) when they do not fit.
+  bool ReserveBody(uint64_t n) {
+    uint64_t held = body_bytes_held.load(std::memory_order_relaxed);
+    do {
+      if (n > config.bodies_bytes_max || held > config.bodies_bytes_max - n) return false;
+    } while (!body_bytes_held.compare_exchange_weak(held, held + n, std::memory_order_relaxed));
+    return true;
+  }
+  void ReleaseBody(uint64_t n) { body_bytes_held.fetch_sub(n, std::memory_order_relaxed); }
 
   void Log(std::string_view message) const {
     if (config.log) config.log(message);

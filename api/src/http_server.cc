@@ -45,6 +45,10 @@ Status CheckConfig(const HttpServerConfig& c) {
     return bad("handler_threads: must be 1.." + std::to_string(kHandlerThreadsMax));
   }
   if (c.body_bytes_max == 0) return bad("body_bytes_max: must be at least 1");
+  if (c.bodies_bytes_max < c.body_bytes_max) {
+    return bad("bodies_bytes_max: must be at least body_bytes_max (" +
+               std::to_string(c.body_bytes_max) + ")");
+  }
   if (c.connections_max == 0) return bad("connections_max: must be at least 1");
   if (c.header_timeout_ms == 0 || c.body_timeout_ms == 0 || c.write_timeout_ms == 0) {
     return bad("*_timeout_ms: must be at least 1");

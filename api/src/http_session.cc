@@ -59,6 +59,7 @@ class Session final : public SessionBase {
     core_.metrics.AddOpen(1);
   }
   ~Session() override {
+    ReleaseBody();
     core_.Unregister(*this);
     core_.metrics.AddOpen(-1);
   }
@@ -163,6 +164,14 @@ class Session final : public SessionBase {
       return TooLarge();
     }
     if (!body_pending) return Dispatch();
+    // The body's bytes come out of the server-wide budget before any is read.
+    const uint64_t want = parser_->content_length().value_or(core_.config.body_bytes_max);
+    if (!core_.ReserveBody(want)) {
+      return RefuseBeforeBody({503, "busy", "busy",
+                               "the server is reading too many request bodies at once; retry later",
+                               {{"Retry-After", "1"}}});
+    }
+    body_reserved_ = want;
     if (beast::iequals(h[http::field::expect], "100-continue")) return Continue();
     ReadBody();
   }
@@ -223,6 +232,8 @@ class Session final : public SessionBase {
       HttpResponse res = self->core_.stopping
                              ? JsonError(503, "unavailable", "the server is stopping")
                              : self->Invoke();
+      self->request_.body = std::string();  // freed before its reservation is returned
+      self->ReleaseBody();
       net::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable {
         self->Write(std::move(res), self->keep_alive_ ? After::kKeepAlive : After::kClose);
       });
@@ -250,6 +261,7 @@ class Session final : public SessionBase {
   }
 
   void Refuse(Refusal r, After after) {
+    ReleaseBody();  // a refused body is not kept (a lingering read drops what arrives)
     core_.metrics.Refusal(route_label_, r.reason);
     HttpResponse res = JsonError(r.status, r.code, r.message);
     res.headers = std::move(r.headers);
@@ -310,6 +322,10 @@ class Session final : public SessionBase {
   }
 
   void CloseNow() { Tcp().close(); }
+  void ReleaseBody() {
+    if (body_reserved_ == 0) return;
+    core_.ReleaseBody(std::exchange(body_reserved_, 0));
+  }
 
   ServerCore& core_;
   Stream stream_;
@@ -320,6 +336,7 @@ class Session final : public SessionBase {
   HttpRequest request_;
   const Route* route_ = nullptr;
   std::optional<Refusal> pending_refusal_;  // sent once the small body has been dropped
+  uint64_t body_reserved_ = 0;  // bytes of core_.body_bytes_held this request holds
   std::string route_label_ = "unmatched";
   std::string method_label_ = "-";
   bool keep_alive_ = false;

@@ -900,8 +900,11 @@ Status Node::Start() {
       HEARTH_ASSIGN_OR_RETURN(hc.cert_pem, ReadFile(config_.api_cert_path, "api certificate"));
       HEARTH_ASSIGN_OR_RETURN(hc.key_pem, ReadFile(config_.api_key_path, "api key"));
     }
+    // One body up to 128 MiB (a bulk of records), at most 256 MiB of bodies held at once
+    // across connections (api.bodies_bytes_max); connections are not the memory bound.
     hc.body_bytes_max = 128u << 20;
-    hc.connections_max = 64;  // bounds buffered bodies to connections_max x body_bytes_max
+    hc.bodies_bytes_max = 256u << 20;
+    hc.connections_max = 512;
     hc.log = [](std::string_view line) { Log(LogLevel::kWarn, "api " + std::string(line)); };
     impl.http = std::make_unique<api::HttpServer>(std::move(hc), impl.tokens->store(), nullptr);
     RegisterNodeRoutes(*impl.http, *this);

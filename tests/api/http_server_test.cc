@@ -4,6 +4,7 @@
 #include "hearth/api/http_server.h"
 
 #include <atomic>
+#include <cstdio>
 #include <filesystem>
 #include <future>
 #include <mutex>
@@ -55,7 +56,7 @@ struct Fixture {
   std::unique_ptr<HttpServer> server;
 
   explicit Fixture(bool tls, size_t body_bytes_max = 1024, size_t io_threads = 2,
-                   size_t handler_threads = 4) {
+                   size_t handler_threads = 4, size_t bodies_bytes_max = 256 << 20) {
     json t = {
         {"tax-system", TokenEntryJson(tax.token_sha256, Role::kAgency, Agency::kTax, kNow + 1)},
         {"auditor", TokenEntryJson(auditor.token_sha256, Role::kAuditor, std::nullopt, kNow + 1)},
@@ -67,6 +68,7 @@ struct Fixture {
     c.cert_pem = Cert().cert_pem;
     c.key_pem = Cert().key_pem;
     c.body_bytes_max = body_bytes_max;
+    c.bodies_bytes_max = bodies_bytes_max;
     c.threads = io_threads;
     c.handler_threads = handler_threads;
     c.log = [this](std::string_view m) {
@@ -331,6 +333,91 @@ void CheckBodyLimits(bool tls) {
 
 TEST_CASE("HTTPS: 413 for bodies over the limit") { CheckBodyLimits(true); }
 TEST_CASE("plain HTTP: 413 for bodies over the limit") { CheckBodyLimits(false); }
+
+TEST_CASE("bodies held at once are bounded across connections: 503 busy, then accepted") {
+  Fixture f(false, /*body_bytes_max=*/1000, 2, 4, /*bodies_bytes_max=*/1500);
+  f.server_tls = false;
+  f.Start();
+  const std::string header = "POST /v1/records HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\n"
+                             "Authorization: Bearer " + f.tax.token + "\r\nContent-Length: 1000\r\n\r\n";
+  // A: 1000 bytes reserved (the 100 Continue comes after the reservation), body not sent yet.
+  auto a = f.Client();
+  REQUIRE(a->WriteRaw(header).empty());
+  Reply r = a->Read();
+  REQUIRE(r.ok);
+  REQUIRE(r.status == 100);
+  auto post = [&](TestClient& c, size_t n, bool chunked = false) {
+    if (!chunked) {
+      return c.Send(TestClient::MakeRequest(http::verb::post, "/v1/records", std::string(n, 'b'),
+                                            f.tax.token));
+    }
+    char size[16];
+    std::snprintf(size, sizeof size, "%zx", n);
+    const std::string raw = "POST /v1/records HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+                            f.tax.token + "\r\nTransfer-Encoding: chunked\r\n\r\n" + size + "\r\n" +
+                            std::string(n, 'c') + "\r\n0\r\n\r\n";
+    const std::string e = c.WriteRaw(raw);
+    return e.empty() ? c.Read() : Reply{false, e, 0, {}, {}};
+  };
+  auto b = f.Client();
+  r = post(*b, 600);  // 1000 + 600 > 1500
+  REQUIRE(r.ok);
+  CHECK(r.status == 503);
+  CHECK(ErrorCode(r) == "busy");
+  CHECK(r.message["Retry-After"] == "1");
+  CHECK(r.message.keep_alive());  // the small body was read and dropped
+  {
+    auto c = f.Client();
+    r = post(*c, 10, /*chunked=*/true);  // chunked: reserves body_bytes_max
+    CHECK(r.status == 503);
+    CHECK(ErrorCode(r) == "busy");
+    CHECK(c->ClosedByServer());  // a body of unknown length is not read: the connection ends
+  }
+  r = post(*b, 400);  // 1000 + 400 fits
+  CHECK(r.status == 200);
+  CHECK(json::parse(r.body)["bytes"] == 400);
+  // A sends its body: served, and its reservation returned.
+  REQUIRE(a->WriteRaw(std::string(1000, 'a')).empty());
+  r = a->Read();
+  REQUIRE(r.ok);
+  CHECK(r.status == 200);
+  CHECK(json::parse(r.body)["bytes"] == 1000);
+  r = post(*b, 600);
+  CHECK(r.status == 200);
+  {
+    auto c = f.Client();
+    r = post(*c, 1000, /*chunked=*/true);
+    CHECK(r.status == 200);
+    CHECK(json::parse(r.body)["bytes"] == 1000);
+  }
+  // A connection that goes away mid-body returns its reservation too.
+  {
+    auto gone = f.Client();
+    REQUIRE(gone->WriteRaw(header).empty());
+    REQUIRE(gone->Read().status == 100);
+    REQUIRE(gone->WriteRaw(std::string(10, 'g')).empty());
+  }
+  bool accepted = false;  // the server notices the close asynchronously: retry as a client would
+  for (int i = 0; i < 600 && !accepted; ++i) {
+    r = post(*b, 1000);
+    accepted = r.status == 200;
+    if (!accepted) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(accepted);
+  const std::string m = f.server->MetricsText();
+  CHECK(MetricValue(m, "hearth_api_refusals_total{route=\"/v1/records\",reason=\"busy\"}") >= 2);
+}
+
+TEST_CASE("bodies_bytes_max below body_bytes_max is refused at Start") {
+  HttpServerConfig c;
+  c.tls = false;
+  c.body_bytes_max = 1000;
+  c.bodies_bytes_max = 999;
+  HttpServer s(c, nullptr, nullptr);
+  Status st = s.Start();
+  CHECK(st.code() == Code::kInvalidArgument);
+  CHECK(st.message().find("bodies_bytes_max") != std::string::npos);
+}
 
 TEST_CASE("Expect: 100-continue is answered after the checks") {
   auto f = Started(false);

@@ -78,6 +78,12 @@ struct HttpServerConfig {
   bool tls = true;
   std::string cert_pem, key_pem;   // PEM certificate (chain) and private key, when tls
   size_t body_bytes_max = 64 << 20;
+  // Request bodies held at once across all connections: a body is reserved at its
+  // Content-Length (body_bytes_max when chunked) before it is read and released when its
+  // handler returns; beyond the budget a request is answered 503 "busy" with Retry-After
+  // (its body unread). So memory for bodies is bounded by this, not by connections_max x
+  // body_bytes_max. REQUIRES: >= body_bytes_max.
+  size_t bodies_bytes_max = 256 << 20;
   size_t threads = 2;              // IO threads (accept, TLS, parsing, writing)
   size_t handler_threads = 8;      // threads that run handlers
   size_t connections_max = 512;    // further connections are closed at once
@@ -112,7 +118,7 @@ class HttpServer {
   std::vector<std::pair<std::string, std::string>> Routes() const;
   // Prometheus text: hearth_api_requests_total{route,method,status},
   // hearth_api_refusals_total{route,reason} (reasons: bad_request, not_found,
-  // method_not_allowed, unauthenticated, expired, forbidden, body_too_large), open and
+  // method_not_allowed, unauthenticated, expired, forbidden, body_too_large, busy), open and
   // refused connections, handler exceptions. Unmatched paths count as route="unmatched".
   std::string MetricsText() const;
 
