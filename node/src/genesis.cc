@@ -12,6 +12,7 @@
 
 #include "hearth/base/codec.h"
 #include "hearth/consensus/params.h"
+#include "hearth/json/json_fields.h"
 #include "hearth/ledger/records.h"
 #include "hearth/ledger/transaction.h"
 
@@ -426,40 +427,7 @@ std::optional<Agency> IssuerAgency(const Genesis& g, const Hash32& key_id) {
 
 Result<nlohmann::json> ParseJsonStrict(std::string_view text, std::string_view what,
                                        size_t max_bytes) {
-  const std::string prefix(what);
-  if (text.size() > max_bytes) {
-    return Status::InvalidArgument(prefix + ": " + std::to_string(text.size()) +
-                                   " bytes, at most " + std::to_string(max_bytes));
-  }
-  std::vector<std::set<std::string>> keys;  // one set per open object
-  std::string problem;
-  json::parser_callback_t cb = [&](int depth, json::parse_event_t event, json& parsed) {
-    if (depth > kJsonDepthMax && problem.empty()) {
-      problem = "nested deeper than " + std::to_string(kJsonDepthMax);
-    }
-    if (event == json::parse_event_t::object_start) keys.emplace_back();
-    if (event == json::parse_event_t::object_end && !keys.empty()) keys.pop_back();
-    if (event == json::parse_event_t::key && !keys.empty()) {
-      const std::string k = parsed.get<std::string>();
-      if (!keys.back().insert(k).second && problem.empty()) {
-        problem = "duplicate field " + Quoted(k);
-      }
-    }
-    return true;
-  };
-  json doc;
-  try {
-    doc = json::parse(text.begin(), text.end(), cb, /*allow_exceptions=*/true,
-                      /*ignore_comments=*/false);
-  } catch (const json::exception& e) {
-    // e.what() is "[json.exception.parse_error.101] parse error at line 3, column 5: ...".
-    std::string m = e.what();
-    const size_t close = m.find("] ");
-    if (close != std::string::npos) m = m.substr(close + 2);
-    return Status::InvalidArgument(prefix + ": not valid JSON: " + m);
-  }
-  if (!problem.empty()) return Status::InvalidArgument(prefix + ": " + problem);
-  return doc;
+  return hearth::ParseJsonStrict(text, what, max_bytes, kJsonDepthMax);
 }
 
 Result<JsonFields> JsonFields::Of(const nlohmann::json& j, std::string path) {

@@ -256,13 +256,13 @@ TEST_CASE("genesis rejects unknown, missing, duplicate and mistyped fields") {
 
   std::string text = GenesisToJson(g);
   text.insert(text.find('{') + 1, "\"f\": 1,");
-  ExpectTextRejected(text, "genesis: duplicate field \"f\"");
-  ExpectTextRejected("{\"chain_id\": ", "genesis: not valid JSON");
+  ExpectTextRejected(text, "duplicate key \"f\"");
+  ExpectTextRejected("{\"chain_id\": ", "genesis: malformed JSON at byte");
   ExpectTextRejected("[1, 2]", "genesis: expected an object");
-  ExpectTextRejected(GenesisToJson(g) + "x", "genesis: not valid JSON");
-  ExpectTextRejected(std::string(kGenesisBytesMax + 1, ' '), "genesis: 1048577 bytes, at most");
+  ExpectTextRejected(GenesisToJson(g) + "x", "genesis: malformed JSON at byte");
+  ExpectTextRejected(std::string(kGenesisBytesMax + 1, ' '), "genesis: 1048577 bytes exceeds the maximum");
   ExpectTextRejected("{\"members\": " + std::string(40, '[') + std::string(40, ']') + "}",
-                     "genesis: nested deeper than 32");
+                     "nesting deeper than 32 levels");
 }
 
 TEST_CASE("genesis rejects bad values of every scalar field") {

@@ -238,10 +238,11 @@ TEST_CASE("node config rejections name the field") {
 
   Result<NodeConfig> dup = ParseNodeConfig(R"({"role": "voter", "role": "observer"})", "");
   REQUIRE_FALSE(dup.ok());
-  CHECK(dup.status().message() == "node.json: duplicate field \"role\"");
+  CHECK(dup.status().message().starts_with("node.json: malformed JSON"));
+  CHECK(dup.status().message().ends_with("duplicate key \"role\""));
   Result<NodeConfig> junk = ParseNodeConfig("role: voter", "");
   REQUIRE_FALSE(junk.ok());
-  CHECK(junk.status().message().starts_with("node.json: not valid JSON"));
+  CHECK(junk.status().message().starts_with("node.json: malformed JSON at byte"));
 }
 
 TEST_CASE("LoadNodeConfigFile resolves paths against its folder and names the file") {

@@ -126,7 +126,8 @@ Status ValidateMemberName(std::string_view name);
 
 // ---- Strict JSON reading (shared by the genesis and node config readers) ----
 
-// Parses `text` (at most `max_bytes`) as JSON; duplicate keys in any object are rejected.
+// hearth::ParseJsonStrict (json_fields.h) with the configuration files' nesting bound (32):
+// duplicate keys, deeper nesting, invalid UTF-8 and more than `max_bytes` are rejected.
 // Errors start with `what` (e.g. "genesis").
 Result<nlohmann::json> ParseJsonStrict(std::string_view text, std::string_view what,
                                        size_t max_bytes);
