@@ -1,6 +1,12 @@
 #include "check_service.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <random>
 
 #include "hearth/node/log.h"
@@ -12,6 +18,10 @@ namespace {
 constexpr auto kWatchPeriod = std::chrono::seconds(1);
 constexpr auto kOutboxPeriod = std::chrono::seconds(3);
 constexpr uint64_t kWatchHeightsPerStep = 64;
+// The watch is background work: catching up after a large ingest (hundreds of blocks) must
+// not take cores from checks, admission and consensus. Its thread runs at this nice value
+// (Linux schedules threads individually), so it uses what they leave.
+constexpr int kWatchNice = 10;
 
 }  // namespace
 
@@ -77,6 +87,10 @@ Result<Hash32> CheckService::RecordAccess(const AccessRecord& record) {
 }
 
 void CheckService::Loop() {
+  const auto tid = static_cast<id_t>(::syscall(SYS_gettid));
+  if (::setpriority(PRIO_PROCESS, tid, kWatchNice) != 0) {
+    Log(LogLevel::kWarn, std::string("watch: could not lower the thread's priority: ") + std::strerror(errno));
+  }
   auto next_outbox = std::chrono::steady_clock::now();
   for (;;) {
     {

@@ -14,6 +14,9 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -293,6 +296,19 @@ TEST_CASE("POST /v1/checks answers a verifiable receipt and commits its access r
     REQUIRE(j.contains("alerts"));
     CHECK(j["alerts"].is_array());
     CHECK(j["watched"] == 1);
+    // The watch runs at a lower priority than the API and consensus threads (nice 10): one
+    // such thread per node of this process.
+    size_t niced = 0;
+    for (const auto& e : std::filesystem::directory_iterator("/proc/self/task")) {
+      std::ifstream in(e.path() / "stat");
+      std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+      std::string field;
+      for (int i = 3; i <= 19 && fields >> field; ++i) {
+        if (i == 19 && field == "10") ++niced;
+      }
+    }
+    CHECK(niced == 4);
     for (const auto& alert : j["alerts"]) {
       CHECK(alert.contains("household"));
       CHECK(alert.contains("old_decision"));
