@@ -17,10 +17,13 @@
 #include "hearth/base/check.h"
 #include "hearth/base/codec.h"
 #include "hearth/ledger/auth_index.h"
+#include "temp_dir.h"
 
 using namespace hearth;
 
 namespace {
+
+using TempDir = testing::TempDir;
 
 using Model = std::map<Hash32, std::vector<Hash32>>;  // key -> ids in log order
 
@@ -101,20 +104,6 @@ struct Fixture {
   explicit Fixture(Suite suite) : idx(suite, &kv, "x/") { REQUIRE(idx.Open().ok()); }
   MemKv kv;
   AuthIndex idx;
-};
-
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/hearth-index-test-XXXXXX";
-    HEARTH_CHECK(mkdtemp(tmpl) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
 };
 
 std::unique_ptr<leveldb::DB> OpenDb(const std::string& path) {

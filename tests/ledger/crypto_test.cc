@@ -18,10 +18,13 @@
 
 #include "hearth/base/bytes.h"
 #include "hearth/ledger/crypto.h"
+#include "temp_dir.h"
 
 using namespace hearth;
 
 namespace {
+
+using TempDir = testing::TempDir;
 
 constexpr std::string_view kCtx = "hearth/test/v1";
 constexpr std::string_view kChain = "hearth-test-chain";
@@ -100,25 +103,6 @@ bool RawSm2Verify(const PublicKey& key, std::string_view id, ByteView tbs, ByteV
 }
 
 // A fresh directory under /tmp, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = "/tmp/hearth-crypto-test-XXXXXX";
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string File(std::string_view name) const { return path_ + "/" + std::string(name); }
-
- private:
-  std::string path_;
-};
-
 unsigned ModeOf(const std::string& path) {
   struct stat st {};
   REQUIRE(::stat(path.c_str(), &st) == 0);

@@ -15,25 +15,14 @@
 #include <set>
 
 #include "ledger/merkle_naive.h"
+#include "temp_dir.h"
 
 namespace hearth {
 namespace {
 
+using TempDir = testing::TempDir;
+
 const std::string kPrefix = "L";
-
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/hearth-merkle-log-XXXXXX";
-    HEARTH_CHECK(mkdtemp(tmpl) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 std::unique_ptr<leveldb::DB> OpenDb(const std::string& path) {
   leveldb::Options options;

@@ -47,6 +47,7 @@
 #include "hearth/node/synth.h"
 #include "hearth/verify/engine.h"
 #include "hearth/verify/store_evidence.h"
+#include "temp_dir.h"
 
 using namespace hearth;
 
@@ -61,26 +62,6 @@ constexpr size_t kBlockTxs = 2000;
 // 低保 1450 yuan (from 2024-07), 低收入 = the minimum wage 2540 yuan (from 2025-09).
 constexpr int64_t kDibaoFen = 145'000;
 constexpr int64_t kLowIncomeFen = 254'000;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = "/tmp/hearth-synth-check-XXXXXX";
-    char* made = ::mkdtemp(pattern.data());
-    if (made == nullptr) std::abort();  // test set-up failure
-    path_ = made;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 template <typename T>
 T Must(Result<T> r) {
@@ -137,7 +118,7 @@ struct District {
   verify::Trust trust;
   Bytes pseudonym_key;
   node::SynthOutput out;
-  std::unique_ptr<TempDir> dir;
+  std::unique_ptr<testing::TempDir> dir;
   std::unique_ptr<BlockStore> store;
   uint64_t head_time_ms = 0;
   size_t txs = 0;
@@ -200,7 +181,7 @@ District MakeDistrict(Suite suite, size_t households, uint64_t seed, LogOrder or
   }
   d.txs = log.size();
 
-  d.dir = std::make_unique<TempDir>();
+  d.dir = std::make_unique<testing::TempDir>("synth-check");
   d.store = Must(BlockStore::Open(d.dir->path() + "/store", suite, d.chain_id,
                                   d.trust.genesis_hash, {}));
   for (size_t off = 0; off < log.size(); off += kBlockTxs) {

@@ -30,28 +30,9 @@
 #include "hearth/ledger/transaction.h"
 #include "hearth/verify/engine.h"
 #include "hearth/verify/rules.h"
+#include "temp_dir.h"
 
 namespace hearth::testing {
-
-class ReceiptTempDir {
- public:
-  ReceiptTempDir() {
-    std::string pattern = "/tmp/hearth-receipt-XXXXXX";
-    char* made = ::mkdtemp(pattern.data());
-    if (made == nullptr) std::abort();  // test set-up failure
-    path_ = made;
-  }
-  ~ReceiptTempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  ReceiptTempDir(const ReceiptTempDir&) = delete;
-  ReceiptTempDir& operator=(const ReceiptTempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 inline constexpr uint64_t kReceiptChainTimeMs = 1'722'470'400'000ULL;  // 2024-08-01T00:00Z
 inline constexpr uint32_t kAsOf = 202407;
@@ -252,7 +233,7 @@ class ReceiptChain {
 
   Suite suite_;
   std::string chain_id_;
-  ReceiptTempDir dir_;
+  TempDir dir_{"receipt"};
   verify::Trust trust_;
   std::vector<PrivateKey> node_keys_;
   std::vector<PrivateKey> issuer_keys_;

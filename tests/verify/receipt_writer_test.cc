@@ -34,6 +34,7 @@
 #include "hearth/verify/receipt.h"
 #include "hearth/verify/rules.h"
 #include "hearth/verify/store_evidence.h"
+#include "temp_dir.h"
 
 namespace hearth::verify {
 namespace {
@@ -45,26 +46,6 @@ constexpr uint64_t kTimeMs = 1'738'368'000'000ULL;  // 2025-02-01T00:00Z
 // characters, CJK and a character outside the BMP (no NUL: attribute values refuse it).
 const char* const kOddTypes[] = {"intellectual", "say \"hi\"", "back\\slash", "tab\there",
                                  "ctl\x01\x1f", "新\n行", "😀 emoji", "/slash/ and \x7f"};
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = "/tmp/hearth-writer-XXXXXX";
-    char* made = ::mkdtemp(pattern.data());
-    if (made == nullptr) std::abort();  // test set-up failure
-    path_ = made;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // A dibao rule set of our own, later than the shipped one, whose asset conditions have
 // member issuers (so they are judged, not skipped), at_or_below, missing counted as zero,
@@ -296,7 +277,7 @@ class VariedChain {
 
   Suite suite_;
   std::mt19937_64 rng_;
-  TempDir dir_;
+  testing::TempDir dir_{"writer"};
   Trust trust_;
   std::vector<PrivateKey> node_keys_, issuer_keys_;
   std::unique_ptr<PrivateKey> extra_tax_key_;
