@@ -24,6 +24,7 @@
 #include "hearth/node/log.h"
 #include "hearth/node/node_api.h"
 #include "hearth/node/tls.h"
+#include "hearth/node/verified_sigs.h"
 #include "node_internal.h"
 #include "observer.h"
 #include "check_service.h"
@@ -227,6 +228,9 @@ struct Node::Impl : public consensus::Application {
   std::vector<Transaction> pending_key_events;
 
   Mempool mempool;
+  // Signatures CheckBlock verified for transactions not pooled (their gossip is then not
+  // verified again); 2^16 covers several of the largest blocks.
+  VerifiedSignatures verified_outside_pool{size_t{1} << 16};
   std::mutex admission_mu;  // one batch at a time (its signatures in parallel)
   asio::thread_pool verify_pool;
 
@@ -395,7 +399,7 @@ struct Node::Impl : public consensus::Application {
       if (!rc.status.ok()) {
         return Status::InvalidArgument("block.txs[" + std::to_string(i) + "]: " + rc.status.ToString());
       }
-      if (!mempool.IsVerified(tx)) {
+      if (!mempool.IsVerified(tx) && !verified_outside_pool.Contains(tx)) {
         keys[i] = reg.Find(tx.body().signer)->key;
         to_verify.push_back(i);
       }
@@ -412,6 +416,7 @@ struct Node::Impl : public consensus::Application {
                                     "]: " + results[k].ToString());
       }
     }
+    for (size_t i : to_verify) verified_outside_pool.Add(b.txs[i]);
     HEARTH_ASSIGN_OR_RETURN(BlockRoots roots, store.PreviewRoots(b.txs));
     if (roots.log_size != h.log_size || roots.log_root != h.log_root ||
         roots.index_root != h.index_root || roots.tx_root != h.tx_root) {
@@ -727,6 +732,8 @@ struct Node::Impl : public consensus::Application {
     std::vector<Status> verified(candidates.size());
     ParallelFor(verify_pool, workers, candidates.size(), [&](size_t k) {
       const size_t i = candidates[k];
+      // Verified already in a block we validated (it came in a proposal before its gossip).
+      if (verified_outside_pool.Contains(*lines[i])) return;
       verified[k] = lines[i]->VerifySignature(keys[i]);
     });
     std::vector<Transaction> accepted;

@@ -10,6 +10,7 @@
 #include "hearth/ledger/crypto.h"
 #include "hearth/ledger/transaction.h"
 #include "hearth/node/mempool.h"
+#include "hearth/node/verified_sigs.h"
 #include "node/cluster_fixture.h"
 
 namespace hearth::node {
@@ -222,6 +223,39 @@ TEST_CASE("A node's mempool_bytes_max bounds admission by charged bytes") {
   CHECK(accepted == fit);
   CHECK(retry == 20);
   CHECK(c.node(0).mempool_size() == fit);
+}
+
+}  // namespace
+}  // namespace hearth::node
+
+namespace hearth::node {
+namespace {
+
+TEST_CASE("VerifiedSignatures vouches only for the same id and signature, and is bounded") {
+  VerifiedSignatures memo(3);
+  const Transaction a = Attest(9001), b = Attest(9002), c = Attest(9003), d = Attest(9004);
+  CHECK_FALSE(memo.Contains(a));
+  memo.Add(a);
+  CHECK(memo.Contains(a));
+  CHECK_FALSE(memo.Contains(b));
+  // The same body (so the same id) with another signature: not vouched for.
+  Bytes bytes = a.Encode();
+  bytes.back() ^= 0x01;
+  Result<Transaction> forged = Transaction::Decode(bytes);
+  REQUIRE(forged.ok());
+  REQUIRE(forged->id() == a.id());
+  REQUIRE(forged->signature() != a.signature());
+  CHECK_FALSE(memo.Contains(*forged));
+  memo.Add(b);
+  memo.Add(c);
+  memo.Add(c);  // again: no second entry
+  CHECK(memo.size() == 3);
+  memo.Add(d);  // the oldest (a) goes
+  CHECK(memo.size() == 3);
+  CHECK_FALSE(memo.Contains(a));
+  CHECK(memo.Contains(b));
+  CHECK(memo.Contains(c));
+  CHECK(memo.Contains(d));
 }
 
 }  // namespace
