@@ -30,6 +30,7 @@
 #include "hearth/ledger/transaction.h"
 #include "hearth/verify/engine.h"
 #include "hearth/verify/rules.h"
+#include "verify/commit_block.h"
 #include "temp_dir.h"
 
 namespace hearth::testing {
@@ -202,34 +203,9 @@ class ReceiptChain {
   }
 
   void Commit(std::vector<Transaction> txs) {
-    auto roots = store_->PreviewRoots(txs);
-    INFO(roots.status().ToString());
-    REQUIRE(roots.ok());
-    Block b;
-    b.header.suite = suite_;
-    b.header.chain_id = chain_id_;
-    b.header.height = roots->height;
-    b.header.prev_hash = roots->prev_hash;
-    b.header.time_ms = kReceiptChainTimeMs + roots->height * 1000;
-    b.header.proposer = static_cast<uint16_t>(roots->height % 4);
-    b.header.tx_count = static_cast<uint32_t>(txs.size());
-    b.header.tx_root = roots->tx_root;
-    b.header.log_size = roots->log_size;
-    b.header.log_root = roots->log_root;
-    b.header.index_root = roots->index_root;
-    b.txs = std::move(txs);
-    CommitCertificate c;
-    c.height = b.header.height;
-    c.block_hash = BlockHash(b.header);
-    for (uint16_t m = 0; m < 3; ++m) {  // 2f+1 real precommits
-      auto sig = SignPrecommit(node_keys_[m], chain_id_, c.height, c.round, c.block_hash);
-      REQUIRE(sig.ok());
-      c.votes.push_back({m, *sig});
-    }
-    Status s = store_->CommitBlock(b, c);
-    INFO(s.ToString());
-    REQUIRE(s.ok());
+    CommitBlockWithQuorum(*store_, suite_, chain_id_, node_keys_, kReceiptChainTimeMs, std::move(txs));
   }
+
 
   Suite suite_;
   std::string chain_id_;

@@ -34,6 +34,7 @@
 #include "hearth/verify/receipt.h"
 #include "hearth/verify/rules.h"
 #include "hearth/verify/store_evidence.h"
+#include "verify/commit_block.h"
 #include "temp_dir.h"
 
 namespace hearth::verify {
@@ -254,26 +255,9 @@ class VariedChain {
   }
 
   void Commit(std::vector<Transaction> txs) {
-    auto roots = store_->PreviewRoots(txs);
-    INFO(roots.status().ToString());
-    REQUIRE(roots.ok());
-    Block b;
-    b.header = {suite_, trust_.chain_id, roots->height, roots->prev_hash, kTimeMs + roots->height * 1000,
-                static_cast<uint16_t>(roots->height % 4), static_cast<uint32_t>(txs.size()), roots->tx_root,
-                roots->log_size, roots->log_root, roots->index_root};
-    b.txs = std::move(txs);
-    CommitCertificate c;
-    c.height = b.header.height;
-    c.block_hash = BlockHash(b.header);
-    for (uint16_t m = 0; m < 3; ++m) {
-      auto sig = SignPrecommit(node_keys_[m], trust_.chain_id, c.height, c.round, c.block_hash);
-      REQUIRE(sig.ok());
-      c.votes.push_back({m, *sig});
-    }
-    Status s = store_->CommitBlock(b, c);
-    INFO(s.ToString());
-    REQUIRE(s.ok());
+    testing::CommitBlockWithQuorum(*store_, suite_, trust_.chain_id, node_keys_, kTimeMs, std::move(txs));
   }
+
 
   Suite suite_;
   std::mt19937_64 rng_;

@@ -16,6 +16,7 @@
 #include "hearth/verify/engine.h"
 #include "hearth/verify/rules.h"
 #include "hearth/verify/watch.h"
+#include "verify/commit_block.h"
 
 namespace hearth::verify {
 namespace {
@@ -83,25 +84,9 @@ class WatchChain {
   }
 
   void Commit(std::vector<Transaction> txs) {
-    auto roots = store_->PreviewRoots(txs);
-    REQUIRE(roots.ok());
-    Block b;
-    b.header = {suite_, trust_.chain_id, roots->height, roots->prev_hash, kTimeMs + roots->height * 1000,
-                static_cast<uint16_t>(roots->height % 4), static_cast<uint32_t>(txs.size()), roots->tx_root,
-                roots->log_size, roots->log_root, roots->index_root};
-    b.txs = std::move(txs);
-    CommitCertificate c;
-    c.height = b.header.height;
-    c.block_hash = BlockHash(b.header);
-    for (uint16_t m = 0; m < 3; ++m) {
-      auto sig = SignPrecommit(node_keys_[m], trust_.chain_id, c.height, 0, c.block_hash);
-      REQUIRE(sig.ok());
-      c.votes.push_back({m, *sig});
-    }
-    Status st = store_->CommitBlock(b, c);
-    INFO(st.ToString());
-    REQUIRE(st.ok());
+    testing::CommitBlockWithQuorum(*store_, suite_, trust_.chain_id, node_keys_, kTimeMs, std::move(txs));
   }
+
 
  private:
   PrivateKey Generate() {
