@@ -729,6 +729,26 @@ struct Node::Impl : public consensus::Application {
         candidates.push_back(i);
       }
     }
+    // Lines beyond the pool's room are answered "retry later" before their signatures are
+    // checked: under bulk load a full pool would otherwise cost a verification per refused
+    // line. Admission is the only inserter (admission_mu), and commits only make room, so
+    // Insert below accepts every line HasRoom counted in.
+    {
+      size_t fit = 0;
+      size_t bytes = 0;
+      for (; fit < candidates.size(); ++fit) {
+        const size_t next = bytes + Mempool::ChargeOf(*lines[candidates[fit]]);
+        if (!mempool.HasRoom(fit + 1, next)) break;
+        bytes = next;
+      }
+      for (size_t k = fit; k < candidates.size(); ++k) {
+        SubmitOutcome& o = out[candidates[k]];
+        o.kind = SubmitOutcome::Kind::kRetryLater;
+        o.reason = "mempool full (" + std::to_string(mempool.size()) + " pending): retry later";
+        o.warning.clear();
+      }
+      candidates.resize(fit);
+    }
     std::vector<Status> verified(candidates.size());
     ParallelFor(verify_pool, workers, candidates.size(), [&](size_t k) {
       const size_t i = candidates[k];

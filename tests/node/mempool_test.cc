@@ -195,14 +195,25 @@ TEST_CASE("A node with a full mempool answers retry_later; the records are accep
     CHECK(out[i].reason.find("retry later") != std::string::npos);
   }
   CHECK(c.node(0).mempool_size() == 3);
+  // A full pool answers before checking signatures: a line with a broken signature is told
+  // to retry later, not rejected (it is rejected once there is room, below).
+  Bytes broken_bytes = Attest(99, 0, c.genesis().chain_id, c.issuer(0)).Encode();
+  broken_bytes.back() ^= 0x01;
+  Result<Transaction> broken = Transaction::Decode(broken_bytes);
+  REQUIRE(broken.ok());
+  out = c.node(0).Submit(Lines({*broken}), std::nullopt);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].kind == SubmitOutcome::Kind::kRetryLater);
 
   for (size_t i = 1; i < 4; ++i) REQUIRE(c.StartNode(i).ok());
   REQUIRE(test::WaitFor([&] { return c.node(0).store().head().log_size >= 3; }, std::chrono::seconds(60)));
   REQUIRE(test::WaitFor([&] { return c.node(0).mempool_size() == 0; }, std::chrono::seconds(60)));
-  out = c.node(0).Submit(Lines({txs[3], txs[4]}), std::nullopt);
-  REQUIRE(out.size() == 2);
+  out = c.node(0).Submit(Lines({txs[3], txs[4], *broken}), std::nullopt);
+  REQUIRE(out.size() == 3);
   CHECK(out[0].kind == SubmitOutcome::Kind::kAccepted);
   CHECK(out[1].kind == SubmitOutcome::Kind::kAccepted);
+  CHECK(out[2].kind == SubmitOutcome::Kind::kRejected);
+  CHECK(out[2].reason.find("signature") != std::string::npos);
   REQUIRE(test::WaitFor([&] { return c.node(0).store().head().log_size >= 5; }, std::chrono::seconds(60)));
 }
 
