@@ -159,10 +159,52 @@ Result<std::vector<Hash32>> AuthIndex::ListKnownCount(const Hash32& key, uint64_
   std::vector<Hash32> ids;
   ids.reserve(count);
   for (uint64_t seq = 0; seq < count; ++seq) {
-    HEARTH_ASSIGN_OR_RETURN(Hash32 id, impl_->store.ReadListEntry(key, seq));
-    ids.push_back(id);
+    HEARTH_ASSIGN_OR_RETURN(IndexListEntry entry, impl_->store.ReadListEntry(key, seq));
+    ids.push_back(entry.id);
   }
   return ids;
+}
+
+Result<std::vector<IndexListEntry>> AuthIndex::ListEntries(const Hash32& key,
+                                                          uint64_t count) const {
+  if (count > kIndexListIdsMax) {
+    return Status::InvalidArgument("index list: count " + std::to_string(count) +
+                                   " exceeds the maximum " + std::to_string(kIndexListIdsMax));
+  }
+  std::vector<IndexListEntry> entries;
+  entries.reserve(count);
+  for (uint64_t seq = 0; seq < count; ++seq) {
+    HEARTH_ASSIGN_OR_RETURN(IndexListEntry entry, impl_->store.ReadListEntry(key, seq));
+    entries.push_back(entry);
+  }
+  return entries;
+}
+
+Result<std::vector<IndexListEntry>> AuthIndex::CommittedListUpTo(const Hash32& key,
+                                                                uint64_t version) const {
+  std::vector<IndexListEntry> entries;
+  for (uint64_t seq = 0;; ++seq) {
+    HEARTH_ASSIGN_OR_RETURN(std::optional<IndexListEntry> entry,
+                            impl_->store.ReadCommittedListEntry(key, seq));
+    if (!entry) break;
+    const uint64_t height = entry->location.height;
+    if (height == 0) {
+      return Status::FailedPrecondition("index list of " + key.Hex() + ": entry " +
+                                        std::to_string(seq) + " has no location");
+    }
+    if (!entries.empty() && height < entries.back().location.height) {
+      return Status::Corruption("index list of " + key.Hex() + ": entry " + std::to_string(seq) +
+                                " at height " + std::to_string(height) + " after one at " +
+                                std::to_string(entries.back().location.height));
+    }
+    if (height > version) break;
+    if (entries.size() >= kIndexListIdsMax) {
+      return Status::InvalidArgument("index list of " + key.Hex() + ": more than " +
+                                     std::to_string(kIndexListIdsMax) + " entries");
+    }
+    entries.push_back(*entry);
+  }
+  return entries;
 }
 
 Status AuthIndex::FlushTo(KvWriter* batch) const {

@@ -66,6 +66,13 @@ Result<Hash32> AuthIndex::Impl::ApplyBlock(uint64_t version,
     return Status::FailedPrecondition("index: version " + std::to_string(version) +
                                       " applied after " + std::to_string(state.last));
   }
+  for (const IndexUpdate& u : updates) {
+    if (u.location.height != 0 && u.location.height != version) {
+      return Status::InvalidArgument("index: update of " + u.key.Hex() + " carries a location at height " +
+                                     std::to_string(u.location.height) + " in version " +
+                                     std::to_string(version));
+    }
+  }
   ApplyCtx ctx;
   ctx.version = version;
   ctx.sorted.assign(updates.begin(), updates.end());
@@ -102,7 +109,8 @@ AuthIndex::Impl::LeafEntry AuthIndex::Impl::Finish(ApplyCtx* ctx, const Pending&
   const uint64_t first_seq = v.count;
   for (size_t i = item.begin; i < item.end; ++i) {
     v.head = IndexChainStep(suite, v.head, ctx->sorted[i].tx_id);
-    store.StageListEntry(item.key, first_seq + (i - item.begin), ctx->sorted[i].tx_id);
+    store.StageListEntry(item.key, first_seq + (i - item.begin),
+                         IndexListEntry{ctx->sorted[i].tx_id, ctx->sorted[i].location});
   }
   v.count = first_seq + (item.end - item.begin);
   ctx->staged_lists.push_back({item.key, first_seq, v.count});

@@ -21,6 +21,7 @@ constexpr char kRootTag = 'r';
 constexpr char kPageKeyTag = 'p';
 constexpr char kListTag = 'l';
 constexpr size_t kTerminalBytesMax = 3 + 32 + 8 + 32;
+constexpr size_t kListEntryBytesMax = 32 + 8 + 4 + 8;
 constexpr size_t kRootRecordBytes = 32 + 8;
 constexpr size_t kMetaRecordBytes = 1 + 1 + 1 + 8 + 8;
 constexpr size_t kTopPageLevelsMax = 4;
@@ -78,6 +79,35 @@ Status DecodePage(std::string_view bytes, Page* page) {
 }
 
 std::string KeyHex(const std::string& key) { return ToHex(AsBytes(key)); }
+
+// id[32], then the location when it has one (auth_index.h "Storage").
+std::string EncodeListEntry(const IndexListEntry& e) {
+  Writer w(kListEntryBytesMax);
+  w.Hash(e.id);
+  if (e.location.height != 0) {
+    w.U64(e.location.height);
+    w.U32(e.location.position);
+    w.U64(e.location.log_index);
+  }
+  return std::string(AsChars(w.bytes()));
+}
+
+Status DecodeListEntry(std::string_view bytes, IndexListEntry* e) {
+  if (bytes.size() != Hash32::kSize && bytes.size() != kListEntryBytesMax) {
+    return Status::InvalidArgument(std::to_string(bytes.size()) + " bytes, want 32 or " +
+                                   std::to_string(kListEntryBytesMax));
+  }
+  Reader r(AsBytes(bytes), "index_list_entry");
+  HEARTH_RETURN_IF_ERROR(r.Hash("id", &e->id));
+  e->location = TxLocation();
+  if (bytes.size() == kListEntryBytesMax) {
+    HEARTH_RETURN_IF_ERROR(r.U64("height", &e->location.height));
+    HEARTH_RETURN_IF_ERROR(r.U32("position", &e->location.position));
+    HEARTH_RETURN_IF_ERROR(r.U64("log_index", &e->location.log_index));
+    if (e->location.height == 0) return r.Error("height", "a stored location has height >= 1");
+  }
+  return r.Finish();
+}
 
 // Fills the slots of one region of a page from its terminals (ComputeSlots).
 class SlotFiller {
@@ -333,20 +363,24 @@ Result<NodeStore::PagePtr> NodeStore::ReadCommittedPage(const NodePos& pos,
   return PagePtr(std::move(page));
 }
 
-Result<Hash32> NodeStore::ReadListEntry(const Hash32& key, uint64_t seq) const {
+Result<IndexListEntry> NodeStore::ReadListEntry(const Hash32& key, uint64_t seq) const {
   if (auto it = staged_list_.find({key, seq}); it != staged_list_.end()) return it->second;
+  HEARTH_ASSIGN_OR_RETURN(std::optional<IndexListEntry> entry, ReadCommittedListEntry(key, seq));
+  if (!entry) return Status::Corruption("index list entry " + KeyHex(ListKey(key, seq)) + ": missing");
+  return *entry;
+}
+
+Result<std::optional<IndexListEntry>> NodeStore::ReadCommittedListEntry(const Hash32& key,
+                                                                        uint64_t seq) const {
   const std::string k = ListKey(key, seq);
   std::string v;
   Status s = committed_->Get(k, &v);
-  if (s.code() == Code::kNotFound) {
-    return Status::Corruption("index list entry " + KeyHex(k) + ": missing");
-  }
+  if (s.code() == Code::kNotFound) return std::optional<IndexListEntry>();
   if (!s.ok()) return s.Annotate("index list entry " + KeyHex(k));
-  if (v.size() != Hash32::kSize) {
-    return Status::Corruption("index list entry " + KeyHex(k) + ": " + std::to_string(v.size()) +
-                              " bytes, want 32");
-  }
-  return Hash32::FromBytes(AsBytes(v));
+  IndexListEntry entry;
+  Status d = DecodeListEntry(v, &entry);
+  if (!d.ok()) return Status::Corruption("index list entry " + KeyHex(k) + ": " + d.message());
+  return std::optional<IndexListEntry>(entry);
 }
 
 void NodeStore::StagePage(const NodePos& pos, Page page) {
@@ -354,8 +388,8 @@ void NodeStore::StagePage(const NodePos& pos, Page page) {
   ++pages_written_;
 }
 
-void NodeStore::StageListEntry(const Hash32& key, uint64_t seq, const Hash32& id) {
-  staged_list_.insert_or_assign({key, seq}, id);
+void NodeStore::StageListEntry(const Hash32& key, uint64_t seq, const IndexListEntry& entry) {
+  staged_list_.insert_or_assign({key, seq}, entry);
 }
 
 void NodeStore::StageRoot(uint64_t version, const NodeRef& root) {
@@ -371,8 +405,8 @@ void NodeStore::Unstage(uint64_t version, std::span<const ListRange> lists) {
 
 void NodeStore::FlushTo(KvWriter* batch, const VersionState& state) const {
   for (const auto& [pos, page] : staged_pages_) batch->Put(PageKey(pos), EncodePage(*page));
-  for (const auto& [k, id] : staged_list_) {
-    batch->Put(ListKey(k.first, k.second), AsChars(id.view()));
+  for (const auto& [k, entry] : staged_list_) {
+    batch->Put(ListKey(k.first, k.second), EncodeListEntry(entry));
   }
   for (const auto& [version, ref] : staged_roots_) {
     Writer w(kRootRecordBytes);

@@ -121,10 +121,14 @@ class NodeStore {
   // Pages are shared read-only between the cache and readers.
   Result<std::shared_ptr<const Page>> ReadPage(const NodePos& pos, const Hash32& expected) const;
   // List entry `seq` of `key`, which must exist (Corruption if missing or malformed).
-  Result<Hash32> ReadListEntry(const Hash32& key, uint64_t seq) const;
+  Result<IndexListEntry> ReadListEntry(const Hash32& key, uint64_t seq) const;
+  // The committed entry alone (staged entries not consulted, no lock taken); nullopt when
+  // it is not stored. Corruption if malformed.
+  Result<std::optional<IndexListEntry>> ReadCommittedListEntry(const Hash32& key,
+                                                               uint64_t seq) const;
 
   void StagePage(const NodePos& pos, Page page);
-  void StageListEntry(const Hash32& key, uint64_t seq, const Hash32& id);
+  void StageListEntry(const Hash32& key, uint64_t seq, const IndexListEntry& entry);
   void StageRoot(uint64_t version, const NodeRef& root);
   // Undoes a failed ApplyBlock: its pages (all written at `version`) and its list entries.
   void Unstage(uint64_t version, std::span<const ListRange> lists);
@@ -158,7 +162,7 @@ class NodeStore {
 
   PageMap staged_pages_;
   std::map<uint64_t, NodeRef> staged_roots_;
-  std::map<std::pair<Hash32, uint64_t>, Hash32> staged_list_;  // (key, seq) -> id
+  std::map<std::pair<Hash32, uint64_t>, IndexListEntry> staged_list_;  // (key, seq) -> entry
   uint64_t pages_written_ = 0;
 
   mutable std::mutex mu_;

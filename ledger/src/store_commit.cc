@@ -85,7 +85,10 @@ Result<BlockRoots> BlockStore::StageLocked(std::span<const Transaction> txs, Sta
       DiscardLocked();
       return appended.status();
     }
-    for (const Hash32& key : IndexKeysOf(suite_, txs[i])) updates.push_back({key, staged->ids[i]});
+    const TxLocation location{roots.height, static_cast<uint32_t>(i), staged->first_log_index + i};
+    for (const Hash32& key : IndexKeysOf(suite_, txs[i])) {
+      updates.push_back({key, staged->ids[i], location});
+    }
   }
   auto index_root = index_->ApplyBlock(roots.height, updates);
   if (!index_root.ok()) {

@@ -117,6 +117,18 @@ Result<TxLocation> BlockStore::LocateTx(const Hash32& tx_id) const {
 
 Result<StoredTx> BlockStore::GetTx(const Hash32& tx_id) const {
   HEARTH_ASSIGN_OR_RETURN(TxLocation location, LocateTx(tx_id));
+  return ReadTxAt(tx_id, location);
+}
+
+Result<StoredTx> BlockStore::GetTxAt(const Hash32& tx_id, const TxLocation& location) const {
+  if (location.height == 0 || location.height > head().height) {
+    return Status::NotFound("tx " + tx_id.Hex() + ": not committed at height " +
+                            std::to_string(location.height));
+  }
+  return ReadTxAt(tx_id, location);
+}
+
+Result<StoredTx> BlockStore::ReadTxAt(const Hash32& tx_id, const TxLocation& location) const {
   const std::string what = "tx " + ShortHex(tx_id) + " at " + BlockName(location.height) +
                            " position " + std::to_string(location.position);
   std::string value;
@@ -179,19 +191,42 @@ Result<IndexEntry> BlockStore::ProveIndex(const Hash32& key, uint64_t height) co
   entry.value = lookup.value;
   entry.proof = std::move(lookup.proof);
   if (entry.value.has_value()) {
-    HEARTH_ASSIGN_OR_RETURN(entry.ids, index_->ListKnownCount(key, entry.value->count));
+    HEARTH_RETURN_IF_ERROR(FillList(key, entry.value->count, &entry));
   }
   return entry;
 }
 
+Status BlockStore::FillList(const Hash32& key, uint64_t count, IndexEntry* entry) const {
+  HEARTH_ASSIGN_OR_RETURN(std::vector<IndexListEntry> list, index_->ListEntries(key, count));
+  entry->ids.reserve(list.size());
+  entry->locations.reserve(list.size());
+  for (const IndexListEntry& e : list) {
+    entry->ids.push_back(e.id);
+    entry->locations.push_back(e.location);
+  }
+  return Status::Ok();
+}
+
 Result<IndexEntry> BlockStore::IndexList(const Hash32& key, uint64_t height) const {
   HEARTH_RETURN_IF_ERROR(CheckHeight(height));
-  std::lock_guard lock(mu_);
   IndexEntry entry;
+  // Committed entries only, without the lock: every height <= head is durable.
+  Result<std::vector<IndexListEntry>> list = index_->CommittedListUpTo(key, height);
+  if (list.ok()) {
+    entry.ids.reserve(list->size());
+    entry.locations.reserve(list->size());
+    for (const IndexListEntry& e : *list) {
+      entry.ids.push_back(e.id);
+      entry.locations.push_back(e.location);
+    }
+    return entry;
+  }
+  if (list.status().code() != Code::kFailedPrecondition) return list.status();
+  std::lock_guard lock(mu_);  // entries without locations: through the index value
   HEARTH_ASSIGN_OR_RETURN(entry.root, index_->RootAt(height));
   HEARTH_ASSIGN_OR_RETURN(entry.value, index_->Get(key, height));
   if (entry.value.has_value()) {
-    HEARTH_ASSIGN_OR_RETURN(entry.ids, index_->ListKnownCount(key, entry.value->count));
+    HEARTH_RETURN_IF_ERROR(FillList(key, entry.value->count, &entry));
   }
   return entry;
 }

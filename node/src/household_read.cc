@@ -9,8 +9,10 @@ Result<std::vector<StoredTx>> ReadIndexed(const Node& node, const IndexKey& key,
                           node.store().IndexList(IndexKeyHash(node.genesis().suite, key), height));
   std::vector<StoredTx> out;
   out.reserve(entry.ids.size());
-  for (const Hash32& id : entry.ids) {
-    HEARTH_ASSIGN_OR_RETURN(StoredTx tx, node.store().GetTx(id));
+  for (size_t i = 0; i < entry.ids.size(); ++i) {
+    const TxLocation& at = entry.locations[i];
+    HEARTH_ASSIGN_OR_RETURN(StoredTx tx, at.height != 0 ? node.store().GetTxAt(entry.ids[i], at)
+                                                        : node.store().GetTx(entry.ids[i]));
     out.push_back(std::move(tx));
   }
   return out;

@@ -751,3 +751,93 @@ TEST_CASE("index persists in LevelDB, reverts staged blocks and detects corrupti
     CHECK(s.message().find("suite") != std::string::npos);
   }
 }
+
+TEST_CASE("index list entries keep locations and give a version's list without a walk") {
+  const Suite suite = GENERATE(Suite::kEd25519Sha256, Suite::kSm2Sm3);
+  std::mt19937_64 rng(0x10ca7e);
+  Fixture f(suite);
+  const Hash32 a = RandomHash(rng), b = RandomHash(rng), none = RandomHash(rng);
+  auto at = [](uint64_t height, uint32_t position) {
+    return TxLocation{height, position, height * 100 + position};
+  };
+  std::vector<IndexListEntry> want_a, want_b;
+  // Versions 3..7; a gets two ids at 3 and one at 5 and 7, b one at 4 and one at 7.
+  for (uint64_t v = 3; v <= 7; ++v) {
+    std::vector<IndexUpdate> block;
+    auto add = [&](const Hash32& key, uint32_t pos, std::vector<IndexListEntry>* want) {
+      const Hash32 id = RandomHash(rng);
+      block.emplace_back(key, id, at(v, pos));
+      want->push_back({id, at(v, pos)});
+    };
+    if (v == 3) add(a, 0, &want_a), add(a, 1, &want_a);
+    if (v == 4) add(b, 0, &want_b);
+    if (v == 5) add(a, 2, &want_a);
+    if (v == 7) add(a, 0, &want_a), add(b, 1, &want_b);
+    Commit(f.idx, f.kv, v, block);
+  }
+  // Every entry carries the location it was filed with; ids match List.
+  REQUIRE(f.idx.ListEntries(a, 4).ok());
+  CHECK(*f.idx.ListEntries(a, 4) == want_a);
+  CHECK(*f.idx.ListEntries(b, 2) == want_b);
+  CHECK(f.idx.ListEntries(a, 5).status().code() == Code::kCorruption);  // only 4 stored
+  // At each version, the entries alone give exactly the list the index value counts.
+  for (uint64_t v = 3; v <= 7; ++v) {
+    for (const auto* key : {&a, &b, &none}) {
+      INFO("version " << v);
+      Result<std::vector<IndexListEntry>> got = f.idx.CommittedListUpTo(*key, v);
+      REQUIRE(got.ok());
+      Result<std::optional<IndexValue>> value = f.idx.Get(*key, v);
+      REQUIRE(value.ok());
+      const uint64_t count = value->has_value() ? (*value)->count : 0;
+      REQUIRE(got->size() == count);
+      std::vector<Hash32> ids;
+      for (const IndexListEntry& e : *got) ids.push_back(e.id);
+      CHECK(VerifyIndexList(suite, ids, *value).ok());
+    }
+  }
+  CHECK(f.idx.CommittedListUpTo(a, 4)->size() == 2);
+  CHECK(f.idx.CommittedListUpTo(a, 100)->size() == 4);
+  CHECK(f.idx.CommittedListUpTo(a, 2)->empty());
+  // A staged block is seen by ListEntries (the writer's view) but not by CommittedListUpTo,
+  // which reads the committed entries only.
+  const Hash32 staged_id = RandomHash(rng);
+  REQUIRE(f.idx.ApplyBlock(8, std::vector<IndexUpdate>{{a, staged_id, at(8, 0)}}).ok());
+  CHECK(f.idx.ListEntries(a, 5)->back().id == staged_id);
+  CHECK(f.idx.CommittedListUpTo(a, 8)->size() == 4);
+  f.idx.DiscardStaged();
+  // A location whose height is not the version being applied is refused, nothing staged.
+  Result<Hash32> wrong = f.idx.ApplyBlock(8, std::vector<IndexUpdate>{{a, staged_id, at(9, 0)}});
+  CHECK(wrong.status().code() == Code::kInvalidArgument);
+  CHECK(wrong.status().message().find("height 9 in version 8") != std::string::npos);
+  CHECK(!f.idx.has_staged());
+
+  // Stored forms: 52 bytes with a location, 32 without; anything else is Corruption naming
+  // the storage key; an entry without a location makes CommittedListUpTo step aside.
+  const std::string key0 = f.idx.ListKey(a, 0), key1 = f.idx.ListKey(a, 1);
+  std::string v0;
+  REQUIRE(f.kv.Get(key0, &v0).ok());
+  REQUIRE(v0.size() == 52);
+  CHECK(Hash32::FromBytes(AsBytes(v0).subspan(0, 32)) == want_a[0].id);
+  f.kv.Put(key1, v0.substr(0, 32));  // entry 1 as an older store wrote it
+  CHECK(f.idx.ListEntries(a, 2)->at(1).location == TxLocation());
+  CHECK(f.idx.ListEntries(a, 2)->at(1).id == want_a[0].id);
+  CHECK(f.idx.CommittedListUpTo(a, 7).status().code() == Code::kFailedPrecondition);
+  for (const std::string& bad : {v0.substr(0, 40), v0 + "x", std::string()}) {
+    f.kv.Put(key1, bad);
+    Result<std::vector<IndexListEntry>> got = f.idx.CommittedListUpTo(a, 7);
+    CHECK(got.status().code() == Code::kCorruption);
+    CHECK(got.status().message().find(ToHex(AsBytes(key1))) != std::string::npos);
+    CHECK(f.idx.ListEntries(a, 2).status().code() == Code::kCorruption);
+  }
+  std::string zero_height = v0;
+  for (size_t i = 32; i < 40; ++i) zero_height[i] = 0;
+  f.kv.Put(key1, zero_height);
+  CHECK(f.idx.CommittedListUpTo(a, 7).status().code() == Code::kCorruption);
+  // Entry 1 claiming height 2 after entry 0 at height 3: out of order.
+  std::string earlier = v0;
+  earlier[32] = 2;
+  f.kv.Put(key1, earlier);
+  Result<std::vector<IndexListEntry>> disorder = f.idx.CommittedListUpTo(a, 7);
+  CHECK(disorder.status().code() == Code::kCorruption);
+  CHECK(disorder.status().message().find("after one at 3") != std::string::npos);
+}

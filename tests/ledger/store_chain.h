@@ -261,10 +261,23 @@ inline void CheckIndexProofs(const BlockStore& store, const TestChain& chain, co
       CHECK(entry->root == root);
       CHECK(entry->ids == ids);
       CHECK(VerifyIndexEntry(suite, root, key, entry->ids, entry->proof).ok());
+      // The same list from the entries alone, each with the location the tx index holds.
+      auto listed = store.IndexList(key, h);
+      REQUIRE(listed.ok());
+      CHECK(listed->ids == ids);
+      REQUIRE(listed->locations.size() == ids.size());
+      CHECK(entry->locations == listed->locations);
+      for (size_t i = 0; i < ids.size(); ++i) {
+        CHECK(store.LocateTx(ids[i]).value() == listed->locations[i]);
+        auto at = store.GetTxAt(ids[i], listed->locations[i]);
+        REQUIRE(at.ok());
+        CHECK(at->tx.id() == ids[i]);
+      }
     }
     auto absent = store.ProveIndex(absent_key, h);
     REQUIRE(absent.ok());
     CHECK(absent->ids.empty());
+    CHECK(store.IndexList(absent_key, h)->ids.empty());
     CHECK(VerifyIndexEntry(suite, root, absent_key, {}, absent->proof).ok());
   }
 }

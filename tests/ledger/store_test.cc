@@ -5,6 +5,7 @@
 #include <leveldb/db.h>
 #include <leveldb/write_batch.h>
 
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "hearth/ledger/auth_index.h"
+#include "hearth/ledger/index_keys.h"
 #include "hearth/ledger/merkle.h"
 #include "ledger/fault_env.h"
 #include "ledger/store_chain.h"
@@ -260,6 +262,65 @@ TEST_CASE("open refuses a store of another chain, suite or genesis") {
   CHECK(fine->head().height == 1);
 }
 
+TEST_CASE("list entries locate their transactions; a wrong or missing location is caught") {
+  ScopedTempDir dir("store");
+  TestChain chain(kSeed + 9);
+  ChainModel model;
+  auto store = OpenStore(dir.path(), chain);
+  for (size_t n : {4, 3, 5}) REQUIRE(CommitNext(*store, chain, model, n).ok());
+  const Suite suite = chain.suite();
+  const Transaction& tx = model.blocks[1].txs[2];
+  const std::vector<Hash32> keys = IndexKeysOf(suite, tx);
+  REQUIRE(!keys.empty());
+  auto listed = store->IndexList(keys[0], 3);
+  REQUIRE(listed.ok());
+  const auto pos = std::find(listed->ids.begin(), listed->ids.end(), tx.id()) - listed->ids.begin();
+  REQUIRE(pos < static_cast<long>(listed->ids.size()));
+  const TxLocation at = listed->locations[pos];
+  CHECK(at.height == 2);
+  CHECK(at.position == 2);
+  CHECK(at == store->LocateTx(tx.id()).value());
+  // A location that holds another transaction is Corruption; none or above the head NotFound.
+  const Hash32 other = model.blocks[2].txs[0].id();
+  auto wrong = store->GetTxAt(other, at);
+  CHECK(wrong.status().code() == Code::kCorruption);
+  CHECK(wrong.status().message().find("holds tx") != std::string::npos);
+  CHECK(store->GetTxAt(tx.id(), TxLocation{4, 0, 12}).status().code() == Code::kNotFound);
+  CHECK(store->GetTxAt(tx.id(), TxLocation{}).status().code() == Code::kNotFound);
+  // At height 1 the tx (filed at 2) is not listed.
+  auto before = store->IndexList(keys[0], 1);
+  REQUIRE(before.ok());
+  CHECK(std::find(before->ids.begin(), before->ids.end(), tx.id()) == before->ids.end());
+
+  // Entries as a store older than list locations wrote them (the id alone): IndexList falls
+  // back to the index value and gives the same ids, with unknown locations.
+  MemKv unused;
+  const AuthIndex keys_of(suite, &unused, std::string(1, '\x08'));
+  leveldb::WriteBatch batch;
+  for (size_t seq = 0; seq < listed->ids.size(); ++seq) {
+    const std::string k = keys_of.ListKey(keys[0], seq);
+    std::string v;
+    REQUIRE(store->TEST_db()->Get(k, &v).ok());
+    REQUIRE(v.size() == 52);
+    batch.Put(k, v.substr(0, 32));
+  }
+  REQUIRE(store->TEST_db()->Write(&batch, Durability::kSync).ok());
+  auto legacy = store->IndexList(keys[0], 3);
+  REQUIRE(legacy.ok());
+  CHECK(legacy->ids == listed->ids);
+  CHECK(legacy->value.has_value());
+  CHECK(legacy->root == model.blocks[2].header.index_root);
+  for (const TxLocation& l : legacy->locations) CHECK(l == TxLocation());
+  auto proven = store->ProveIndex(keys[0], 3);
+  REQUIRE(proven.ok());
+  CHECK(proven->ids == listed->ids);
+  // A damaged entry is Corruption, not a shorter list.
+  leveldb::WriteBatch damage;
+  damage.Put(keys_of.ListKey(keys[0], 0), std::string(40, 'x'));
+  REQUIRE(store->TEST_db()->Write(&damage, Durability::kSync).ok());
+  CHECK(store->IndexList(keys[0], 3).status().code() == Code::kCorruption);
+}
+
 TEST_CASE("reads during commits see only committed state") {
   // Readers on other threads prove against whatever head they see while blocks commit;
   // every proof must verify against the header at that head (never staged state).
@@ -287,7 +348,20 @@ TEST_CASE("reads during commits see only committed state") {
                         BlockHash(*header) == head.block_hash && *index_root == header->index_root &&
                         merkle::VerifyInclusion(suite, *leaf, head.log_size - 1, head.log_size,
                                                 header->log_root, *proof).ok();
-      if (!good) failures.fetch_add(1);
+      // The lock-free list read: the head block's last tx is filed under each of its keys
+      // at the head, with its location, and nothing filed above the head shows.
+      bool listed = true;
+      const Transaction& last = txs[head.height - 1].back();
+      for (const Hash32& key : IndexKeysOf(suite, last)) {
+        auto list = store->IndexList(key, head.height);
+        listed = listed && list.ok() && !list->ids.empty() && list->ids.back() == last.id() &&
+                 list->locations.back().height == head.height &&
+                 list->locations.back().log_index == head.log_size - 1;
+        for (size_t j = 0; listed && j < list->locations.size(); ++j) {
+          listed = list->locations[j].height <= head.height;
+        }
+      }
+      if (!good || !listed) failures.fetch_add(1);
       checked.fetch_add(1);
     }
   };

@@ -26,7 +26,10 @@ Result<std::vector<const LoggedTx*>> StoreEvidence::Filed(const IndexKey& key) {
                                              : store_.IndexList(key_hash, header_.height);
   if (!entry.ok()) return entry.status().Annotate("index key " + key.ToString());
   const uint64_t count = entry->value.has_value() ? entry->value->count : 0;
-  if (entry->ids.size() != count || entry->root != header_.index_root) {
+  // IndexList leaves the root zero when it read the list entries alone.
+  const bool with_root = limits_.proofs || !entry->root.IsZero();
+  if (entry->locations.size() != entry->ids.size() ||
+      (with_root && (entry->ids.size() != count || entry->root != header_.index_root))) {
     return Status::Corruption("index key " + key.ToString() + " at height " +
                               std::to_string(header_.height) +
                               ": list or root disagrees with the index value / header");
@@ -35,7 +38,7 @@ Result<std::vector<const LoggedTx*>> StoreEvidence::Filed(const IndexKey& key) {
   filed.reserve(entry->ids.size());
   uint64_t prev_index = 0;
   for (size_t i = 0; i < entry->ids.size(); ++i) {
-    HEARTH_ASSIGN_OR_RETURN(const TxRead* read, ReadTx(entry->ids[i], key));
+    HEARTH_ASSIGN_OR_RETURN(const TxRead* read, ReadTx(entry->ids[i], entry->locations[i], key));
     if (i > 0 && read->logged.log_index <= prev_index) {
       return Status::Corruption("index key " + key.ToString() + ": list not in log order");
     }
@@ -48,14 +51,16 @@ Result<std::vector<const LoggedTx*>> StoreEvidence::Filed(const IndexKey& key) {
   return filed_.back();
 }
 
-Result<const StoreEvidence::TxRead*> StoreEvidence::ReadTx(const Hash32& id, const IndexKey& key) {
+Result<const StoreEvidence::TxRead*> StoreEvidence::ReadTx(const Hash32& id,
+                                                           const TxLocation& location,
+                                                           const IndexKey& key) {
   if (auto it = txs_.find(id); it != txs_.end()) return it->second.get();
   if (txs_.size() >= limits_.txs_max) {
     return Status::OutOfRange("resource exhausted: the check reads more than " +
                               std::to_string(limits_.txs_max) + " transactions (at " +
                               key.ToString() + ")");
   }
-  Result<StoredTx> stored = store_.GetTx(id);
+  Result<StoredTx> stored = location.height != 0 ? store_.GetTxAt(id, location) : store_.GetTx(id);
   if (!stored.ok()) {
     return stored.status().Annotate("transaction " + id.Hex() + " filed under " + key.ToString());
   }

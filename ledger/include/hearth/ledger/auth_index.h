@@ -36,7 +36,12 @@
 //                                                 ‖ u64 LE first_version ‖ u64 LE last_version
 //   root  prefix ‖ 'r' ‖ u64 BE version        -> root[32] ‖ u64 LE version of the root page
 //   page  prefix ‖ 'p' ‖ u64 BE version ‖ u16 BE depth ‖ ceil(depth/8) path bytes
-//   list  prefix ‖ 'l' ‖ key[32] ‖ u64 BE seq  -> id[32]   (seq 0-based, log order)
+//   list  prefix ‖ 'l' ‖ key[32] ‖ u64 BE seq  -> id[32] ‖ [location]  (seq 0-based, log order)
+//     location (when the update carried one): u64 LE height ‖ u32 LE position
+//     ‖ u64 LE log_index of the transaction (52 bytes in all; 32 without). It is not part
+//     of any hash: a reader that follows it checks the transaction it finds against the id.
+//     The height must be the version the entry is applied at, which lets a reader take a
+//     key's list at a version from the entries alone (CommittedListUpTo), without a walk.
 // Pages (Jellyfish-style, with this binary hashing): a page stores four tree levels below
 // a position at a depth d that is a multiple of 4 (the first d key bits, later bits zero),
 // as its terminals left to right: the leaves whose collapsed position lies at relative
@@ -81,6 +86,7 @@
 #include "hearth/base/status.h"
 #include "hearth/ledger/crypto.h"
 #include "hearth/ledger/kv.h"
+#include "hearth/ledger/tx_location.h"
 
 namespace hearth {
 
@@ -103,9 +109,23 @@ struct IndexValue {
 };
 
 // One transaction filed under one key. A block's updates are given in log order.
+// `location` (optional, height 0 = none) is stored beside the id; when given, its height
+// must be the version of the ApplyBlock (InvalidArgument otherwise).
 struct IndexUpdate {
+  IndexUpdate() = default;
+  IndexUpdate(const Hash32& k, const Hash32& id, const TxLocation& at = TxLocation())
+      : key(k), tx_id(id), location(at) {}
   Hash32 key;
   Hash32 tx_id;
+  TxLocation location;
+};
+
+// One entry of a key's list: the id and where the transaction is stored (height 0 when the
+// entry was written without a location).
+struct IndexListEntry {
+  Hash32 id;
+  TxLocation location;
+  friend bool operator==(const IndexListEntry&, const IndexListEntry&) = default;
 };
 
 // v_k from v_{k-1} and id_k.
@@ -208,6 +228,20 @@ class AuthIndex {
   // never more than is stored): skips List's check against the current value, one page walk
   // fewer. A missing entry is then Corruption (storage lost it).
   Result<std::vector<Hash32>> ListKnownCount(const Hash32& key, uint64_t count) const;
+  // The same entries with their locations.
+  Result<std::vector<IndexListEntry>> ListEntries(const Hash32& key, uint64_t count) const;
+  // The list of `key` at `version` read from the committed list entries alone: entries in
+  // order while they exist and carry a location with height <= version. No page walk and no
+  // proof; the result is not checked against the key's value (for readers that trust their
+  // own store and re-check each transaction against its id). Reads only the KvReader, so
+  // it may run concurrently with ApplyBlock, FlushTo and MarkFlushed.
+  // REQUIRES: version <= the last version whose batch is durable.
+  // FailedPrecondition when an entry has no location (written before locations were kept):
+  // the caller falls back to the value and ListEntries. InvalidArgument past
+  // kIndexListIdsMax entries; Corruption for a malformed entry or a location below an
+  // earlier entry's.
+  Result<std::vector<IndexListEntry>> CommittedListUpTo(const Hash32& key,
+                                                        uint64_t version) const;
   // Value and proof of `key` against RootAt(version).
   Result<IndexLookup> Prove(const Hash32& key, uint64_t version) const;
 

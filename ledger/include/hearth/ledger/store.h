@@ -72,6 +72,7 @@
 #include "hearth/ledger/db.h"
 #include "hearth/ledger/merkle_log.h"
 #include "hearth/ledger/transaction.h"
+#include "hearth/ledger/tx_location.h"
 
 namespace leveldb {
 class Env;
@@ -100,13 +101,6 @@ struct BlockRoots {
   Hash32 index_root;
 };
 
-struct TxLocation {
-  uint64_t height = 0;
-  uint32_t position = 0;  // 0-based in the block
-  uint64_t log_index = 0;
-  friend bool operator==(const TxLocation&, const TxLocation&) = default;
-};
-
 struct StoredTx {
   Transaction tx;
   TxLocation location;
@@ -118,6 +112,9 @@ struct IndexEntry {
   std::optional<IndexValue> value;  // nullopt: the key is absent
   IndexProof proof;
   std::vector<Hash32> ids;          // every tx filed under the key, log order
+  // Where each of ids is stored, from its list entry (height 0: the entry was written
+  // without one, by a store older than list locations); same length as ids.
+  std::vector<TxLocation> locations;
 };
 
 class BlockStore {
@@ -170,6 +167,10 @@ class BlockStore {
   // NotFound when the id was never committed.
   Result<StoredTx> GetTx(const Hash32& tx_id) const;
   Result<TxLocation> LocateTx(const Hash32& tx_id) const;
+  // GetTx for a location already known (from an index list entry): one read instead of
+  // two. NotFound when location.height is 0 or above the head; Corruption when the
+  // transaction stored there is not `tx_id`.
+  Result<StoredTx> GetTxAt(const Hash32& tx_id, const TxLocation& location) const;
 
   // RFC 9162 proofs over the committed log (sizes <= head().log_size).
   Result<std::vector<Hash32>> InclusionProof(uint64_t log_index, uint64_t log_size) const;
@@ -180,8 +181,11 @@ class BlockStore {
   Result<Hash32> IndexRootAt(uint64_t height) const;
   // `key` is an index key hash (IndexKeyHash). Its list and proof at block `height`.
   Result<IndexEntry> ProveIndex(const Hash32& key, uint64_t height) const;
-  // The same list without the proof (value and ids only; entry.proof left empty): what a
-  // decision that is not turned into a receipt needs, at a fraction of the cost.
+  // The same list without proof, root or value (ids and locations only): what a decision
+  // that is not turned into a receipt needs. Read from the key's list entries alone
+  // (AuthIndex::CommittedListUpTo: no page walk, not under the store's lock, so it does
+  // not wait for a commit in flight); for entries stored without locations it falls back
+  // to the index value and fills root and value too.
   Result<IndexEntry> IndexList(const Hash32& key, uint64_t height) const;
 
   // For tests and tools: the raw database and storage keys.
@@ -220,6 +224,10 @@ class BlockStore {
   Result<BlockHeader> ReadHeader(uint64_t height) const;
   Result<std::vector<Transaction>> ReadTxs(uint64_t height, uint32_t tx_count) const;
   Result<TxLocation> ReadLocation(const Hash32& tx_id) const;
+  // The body at `location`, decoded and checked to be `tx_id`.
+  Result<StoredTx> ReadTxAt(const Hash32& tx_id, const TxLocation& location) const;
+  // entry->ids and locations from the first `count` list entries of `key`.
+  Status FillList(const Hash32& key, uint64_t count, IndexEntry* entry) const;
 
   const Suite suite_;
   const std::string chain_id_;

@@ -5,8 +5,10 @@
 //  - Filed(key) answers "every transaction filed under `key` at height h, in log order":
 //    the list is BlockStore::ProveIndex(IndexKeyHash(suite, key), h), which holds exactly the
 //    first `count` ids of the key's list (count = the index value at h), so a transaction
-//    committed after h never appears. Each listed id is read once (GetTx) and must lie in
-//    the log at h (log index < log size of header h), else Corruption.
+//    committed after h never appears (without proofs: BlockStore::IndexList, the entries
+//    filed at heights <= h). Each listed id is read once, at the location its list entry
+//    gives (GetTxAt; GetTx for entries stored without one), and must lie in the log at h
+//    (log index < log size of header h), else Corruption.
 //  - It records what a receipt needs: for every key read (first-read order, once each) the
 //    IndexEntry (full id list and proof against the index root at h), and for every
 //    transaction read its log index. Inclusion proofs against the log size at h are made
@@ -94,7 +96,7 @@ class StoreEvidence : public EvidenceSource {
     key_pos_.reserve(64);
     txs_.reserve(128);
   }
-  Result<const TxRead*> ReadTx(const Hash32& id, const IndexKey& key);
+  Result<const TxRead*> ReadTx(const Hash32& id, const TxLocation& location, const IndexKey& key);
 
   const BlockStore& store_;
   const BlockHeader header_;
