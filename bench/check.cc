@@ -20,7 +20,7 @@
 // untimed first; then each phase runs once over the same (timed) households.
 //
 // Usage: bench_check [--households=N] [--checks=N] [--warmup=N] [--block-txs=N] [--dir=PATH]
-//                    [--seed=S] [--reuse] [--only=decision|receipt] [--cache-mb=N]
+//                    [--seed=S] [--reuse] [--only=decision|receipt] [--cache-mb=N] [--block-bytes=N]
 //                    [--leveldb-options] [--split] [--count-reads]
 //   --warmup      households checked untimed first, none of them timed later (default 1000)
 //   --households  synthetic households (default 14000: about 10^6 records over 12 months)
@@ -32,7 +32,9 @@
 //                 file of what the timed phases need: a later run with the same flags skips
 //                 synthesis and commits (for repeated measurements; delete the folder when done)
 //   --only        time only the decision phase or only the receipt phase (for profiles)
-//   --cache-mb    LevelDB block cache of the reopened store (default: the store's, 32 MB)
+//   --cache-mb    LevelDB block cache of the reopened store (default: the store's, 128 MiB)
+//   --block-bytes LevelDB data block size of the store, written and reopened (default: the
+//                 store's; a --reuse folder name then ends in -k<N>)
 //   --leveldb-options  after the phases, time raw LevelDB point reads of random tx-index
 //                 keys and transaction bodies with the ReadOptions the store uses (checksums
 //                 verified, blocks cached) against checksums off and no caching
@@ -92,6 +94,7 @@ struct Options {
   bool reuse = false;
   std::string only;  // empty: every phase
   size_t cache_mb = 0;  // 0: the store's default
+  size_t block_bytes = 0;  // 0: the store's default
   bool leveldb_options = false;
   bool split = false;
   bool count_reads = false;
@@ -133,6 +136,9 @@ Options ParseArgs(int argc, char** argv) {
       o.reuse = true;
     } else if (const char* m = value("--cache-mb=")) {
       o.cache_mb = std::strtoull(m, nullptr, 10);
+    } else if (const char* k = value("--block-bytes=")) {
+      o.block_bytes = std::strtoull(k, nullptr, 10);
+      if (o.block_bytes < 256) Die("--block-bytes: at least 256");
     } else if (a == "--leveldb-options") {
       o.leveldb_options = true;
     } else if (a == "--split") {
@@ -414,7 +420,8 @@ int main(int argc, char** argv) {
   const Suite suite = Suite::kEd25519Sha256;
   const fs::path dir =
       fs::path(o.dir) / (o.reuse ? "hearth-bench-check-h" + std::to_string(o.households) + "-b" +
-                                       std::to_string(o.block_txs) + "-s" + std::to_string(o.seed)
+                                       std::to_string(o.block_txs) + "-s" + std::to_string(o.seed) +
+                                       (o.block_bytes > 0 ? "-k" + std::to_string(o.block_bytes) : "")
                                  : "hearth-bench-check-" + std::to_string(::getpid()));
   const fs::path meta_path = dir / "bench-meta";
   const std::string store_path = (dir / "store").string();
@@ -487,7 +494,10 @@ int main(int argc, char** argv) {
                 district.attestations, o.block_txs);
     std::fflush(stdout);
 
-    auto store = Must(BlockStore::Open(store_path, suite, std::string(kChain), trust.genesis_hash, {}), "open store");
+    BlockStore::Options create_options;
+    if (o.block_bytes > 0) create_options.db.block_bytes = o.block_bytes;
+    auto store = Must(BlockStore::Open(store_path, suite, std::string(kChain), trust.genesis_hash, create_options),
+                      "open store");
     for (size_t off = 0; off < all.size(); off += o.block_txs) {
       const size_t n = std::min(o.block_txs, all.size() - off);
       std::vector<Transaction> txs(all.begin() + static_cast<ptrdiff_t>(off),
@@ -520,6 +530,7 @@ int main(int argc, char** argv) {
   BlockStore::Options reopen_options;
   if (o.count_reads) reopen_options.env = &counting_env;
   if (o.cache_mb > 0) reopen_options.db.block_cache_bytes = o.cache_mb << 20;
+  if (o.block_bytes > 0) reopen_options.db.block_bytes = o.block_bytes;
   auto store = Must(BlockStore::Open(store_path, suite, std::string(kChain), trust.genesis_hash, reopen_options),
                     "reopen");
   const uint64_t height = store->head().height;

@@ -8,7 +8,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libssl-dev openssl
-  libleveldb-dev libsnappy-dev
+  libleveldb-dev libsnappy-dev libtcmalloc-minimal4
   libboost-dev
   libcereal-dev
   catch2

@@ -138,7 +138,7 @@ leveldb::Env* DefaultDbEnv() {
 }
 
 Result<std::unique_ptr<Db>> Db::Open(const std::string& path, const DbOptions& options) {
-  HEARTH_CHECK(options.bloom_bits_per_key >= 0);
+  HEARTH_CHECK(options.bloom_bits_per_key >= 0 && options.block_bytes >= 256);
   std::unique_ptr<Db> db(new Db());
   db->path_ = path;
   if (options.bloom_bits_per_key > 0) {
@@ -152,6 +152,7 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, const DbOptions& o
   const bool default_env = options.env == nullptr || options.env == leveldb::Env::Default();
   lo.env = default_env ? DefaultDbEnv() : options.env;
   lo.write_buffer_size = options.write_buffer_bytes;
+  lo.block_size = options.block_bytes;
   lo.block_cache = db->cache_.get();
   lo.filter_policy = db->filter_.get();
   leveldb::DB* raw = nullptr;
