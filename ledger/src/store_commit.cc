@@ -126,7 +126,8 @@ Status BlockStore::CheckHeaderLocked(const BlockHeader& header, const BlockRoots
 }
 
 Status BlockStore::WriteLocked(const Block& block, const CommitCertificate& certificate,
-                               const Staged& staged, const BlockRoots& roots) {
+                               const Staged& staged, const BlockRoots& roots,
+                               std::unique_lock<std::mutex>* lock) {
   const uint64_t height = block.header.height;
   leveldb::WriteBatch batch;
   LevelDbBatchWriter writer(&batch);
@@ -146,7 +147,9 @@ Status BlockStore::WriteLocked(const Block& block, const CommitCertificate& cert
   HEARTH_RETURN_IF_ERROR(log_->FlushTo(&writer));
   HEARTH_RETURN_IF_ERROR(index_->FlushTo(&writer));
 
+  lock->unlock();  // commit_mu_ keeps other writers out; readers may prove meanwhile
   Status written = db_->Write(&batch, options_.TEST_sync_writes ? Durability::kSync : Durability::kBuffer);
+  lock->lock();
   if (!written.ok()) {
     // LevelDB may hold part of the batch in its log; writing past it could bury a torn
     // record under later ones. Refuse further commits until the store is reopened.
@@ -157,7 +160,7 @@ Status BlockStore::WriteLocked(const Block& block, const CommitCertificate& cert
   }
   log_->MarkFlushed();
   index_->MarkFlushed();
-  std::lock_guard lock(head_mu_);
+  std::lock_guard head_lock(head_mu_);
   head_ = head;
   return Status::Ok();
 }
@@ -177,7 +180,8 @@ Status BlockStore::CommitBlock(const Block& block, const CommitCertificate& cert
                                    std::to_string(certificate.height) + " block " +
                                    ShortHex(certificate.block_hash) + ", not this block");
   }
-  std::lock_guard lock(mu_);
+  std::lock_guard commit(commit_mu_);
+  std::unique_lock lock(mu_);
   HEARTH_RETURN_IF_ERROR(failed_);
   const ChainHead head = this->head();
   if (header.height != head.height + 1) {
@@ -201,7 +205,7 @@ Status BlockStore::CommitBlock(const Block& block, const CommitCertificate& cert
     if (!roots.ok()) return roots.status().Annotate(where);
   }
   Status s = CheckHeaderLocked(header, *roots);
-  if (s.ok()) s = WriteLocked(block, certificate, staged, *roots);
+  if (s.ok()) s = WriteLocked(block, certificate, staged, *roots, &lock);
   if (!s.ok()) DiscardLocked();
   return s;
 }
@@ -215,6 +219,7 @@ Status BlockStore::CommitEncodedBlock(ByteView block_bytes, ByteView certificate
 }
 
 Result<BlockRoots> BlockStore::PreviewRoots(std::span<const Transaction> txs) {
+  std::lock_guard commit(commit_mu_);
   std::lock_guard lock(mu_);
   HEARTH_RETURN_IF_ERROR(failed_);
   const uint64_t height = head().height + 1;

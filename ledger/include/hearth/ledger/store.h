@@ -214,8 +214,10 @@ class BlockStore {
   // Commit steps (store_commit.cc). REQUIRES: mu_ held.
   Result<BlockRoots> StageLocked(std::span<const Transaction> txs, Staged* staged);
   Status CheckHeaderLocked(const BlockHeader& header, const BlockRoots& roots) const;
+  // Releases *lock (on mu_) for the synced write itself and takes it again after.
   Status WriteLocked(const Block& block, const CommitCertificate& certificate,
-                     const Staged& staged, const BlockRoots& roots);
+                     const Staged& staged, const BlockRoots& roots,
+                     std::unique_lock<std::mutex>* lock);
   void DiscardLocked();
   struct Preview;
   bool PreviewMatchesLocked(uint64_t height, const Hash32& tx_root) const;
@@ -235,7 +237,13 @@ class BlockStore {
   const Options options_;
   std::unique_ptr<Db> db_;
 
-  // Serialises commits and guards the log and index (MerkleLog is single-threaded).
+  // Serialises CommitBlock and PreviewRoots (the only writers of the log, the index,
+  // failed_ and preview_). Taken before mu_.
+  std::mutex commit_mu_;
+  // Guards the log and the index (MerkleLog is single-threaded). A commit holds it while it
+  // stages and while it marks the block flushed, not during the synced write in between:
+  // readers at heights <= head meanwhile see exactly what they saw before the commit began
+  // (the staged state is not touched during the write), so proofs do not wait for an fsync.
   mutable std::mutex mu_;
   std::unique_ptr<MerkleLog> log_;
   std::unique_ptr<AuthIndex> index_;
