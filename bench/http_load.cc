@@ -286,7 +286,11 @@ asio::awaitable<void> Open(Conn& c, Shared& s) {
     if (!s.o->insecure) X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c.stream->native_handle()), s.host.c_str());
     beast::get_lowest_layer(*c.stream).expires_after(std::chrono::milliseconds(s.o->timeout_ms));
     co_await beast::get_lowest_layer(*c.stream).async_connect(s.endpoint, asio::redirect_error(asio::use_awaitable, ec));
-    if (!ec) co_await c.stream->async_handshake(ssl::stream_base::client, asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec) {
+      beast::error_code nodelay_ec;  // best effort, as the server does
+      beast::get_lowest_layer(*c.stream).socket().set_option(asio::ip::tcp::no_delay(true), nodelay_ec);
+      co_await c.stream->async_handshake(ssl::stream_base::client, asio::redirect_error(asio::use_awaitable, ec));
+    }
     if (!ec) {
       c.buffer.clear();
       c.open_error.clear();

@@ -135,6 +135,10 @@ void HttpServer::Impl::Accept() {
       });
       return;
     }
+    // Answers are written in many TLS records (a receipt is ~240 KB): with Nagle's algorithm
+    // the last short segment waits for the client's delayed ACK, up to 40 ms per answer.
+    boost::system::error_code nodelay_ec;
+    socket.set_option(tcp::no_delay(true), nodelay_ec);  // best effort: a failure costs latency only
     internal::StartSession(core, std::move(socket), tls ? &*tls : nullptr);
     Accept();
   });

@@ -146,6 +146,8 @@ Status HttpClient::Impl::Connect(std::chrono::steady_clock::time_point deadline,
     Close();
     return Status::Unavailable(where + ": connect: " + ec.message());
   }
+  beast::error_code nodelay_ec;  // best effort: without it a request may wait for a delayed ACK
+  lowest().socket().set_option(tcp::no_delay(true), nodelay_ec);
   if (tls) {
     ec = RunOp(ioc, [&](auto handler) { tls->async_handshake(ssl::stream_base::client, std::move(handler)); });
     if (ec) {
