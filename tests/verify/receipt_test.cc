@@ -268,6 +268,22 @@ TEST_CASE("an older checkpoint gives the old figures after a correction commits"
     for (const json& e : old_receipt["evidence"]) {
       CHECK(e["log_index"].get<uint64_t>() < old_receipt["checkpoint"]["log_size"].get<uint64_t>());
     }
+    // A decision without proofs reads each list from its entries alone (heights at most the
+    // checkpoint's): at both checkpoints it decides exactly as the proven receipt did.
+    for (const CheckOutcome* with : {&before, &after}) {
+      const uint64_t h = with == &before ? old_height : chain.height();
+      StoreEvidence::Limits no_proofs;
+      no_proofs.proofs = false;
+      auto src = StoreEvidence::Open(chain.store(), h, no_proofs);
+      REQUIRE(src.ok());
+      CheckRequest request = chain.Request();
+      request.checkpoint_time_ms = (*src)->header().time_ms;
+      auto result = Evaluate(chain.trust(), request, **src);
+      REQUIRE(result.ok());
+      CHECK(result->decision == with->result.decision);
+      CHECK(result->per_capita_monthly_fen == with->result.per_capita_monthly_fen);
+      CHECK((*src)->TxsInLogOrder().size() == Parse(with->receipt)["evidence"].size());
+    }
   }
 }
 
@@ -287,6 +303,20 @@ TEST_CASE("StoreEvidence reads the list at the checkpoint and refuses past its l
   REQUIRE(new_list.ok());
   CHECK(old_list->size() == 2);  // wage + pension zero
   CHECK(new_list->size() == 3);  // + the correction
+  StoreEvidence::Limits no_proofs;
+  no_proofs.proofs = false;
+  for (const auto& [h, want] : {std::pair<uint64_t, size_t>{old_height, 2}, {chain.height(), 3}}) {
+    auto lists_only = StoreEvidence::Open(chain.store(), h, no_proofs);
+    REQUIRE(lists_only.ok());
+    auto listed = (*lists_only)->Filed(key);
+    REQUIRE(listed.ok());
+    CHECK(listed->size() == want);
+    const auto& reference = h == old_height ? *old_list : *new_list;
+    for (size_t i = 0; i < listed->size() && i < reference.size(); ++i) {
+      CHECK((*listed)[i]->log_index == reference[i]->log_index);
+      CHECK((*listed)[i]->tx.id() == reference[i]->tx.id());
+    }
+  }
   REQUIRE((*old_src)->keys().size() == 1);
   const IndexEntry& entry = (*old_src)->keys()[0].entry;
   CHECK(VerifyIndexEntry(chain.suite(), (*old_src)->header().index_root,
