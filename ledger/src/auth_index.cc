@@ -152,16 +152,10 @@ Result<std::vector<Hash32>> AuthIndex::List(const Hash32& key, uint64_t count) c
 }
 
 Result<std::vector<Hash32>> AuthIndex::ListKnownCount(const Hash32& key, uint64_t count) const {
-  if (count > kIndexListIdsMax) {
-    return Status::InvalidArgument("index list: count " + std::to_string(count) +
-                                   " exceeds the maximum " + std::to_string(kIndexListIdsMax));
-  }
+  HEARTH_ASSIGN_OR_RETURN(std::vector<IndexListEntry> entries, ListEntries(key, count));
   std::vector<Hash32> ids;
-  ids.reserve(count);
-  for (uint64_t seq = 0; seq < count; ++seq) {
-    HEARTH_ASSIGN_OR_RETURN(IndexListEntry entry, impl_->store.ReadListEntry(key, seq));
-    ids.push_back(entry.id);
-  }
+  ids.reserve(entries.size());
+  for (const IndexListEntry& e : entries) ids.push_back(e.id);
   return ids;
 }
 
