@@ -9,6 +9,15 @@ using store_internal::StoredValueError;
 
 namespace {
 std::string BlockName(uint64_t height) { return "block " + std::to_string(height); }
+
+void SplitList(const std::vector<IndexListEntry>& list, IndexEntry* entry) {
+  entry->ids.reserve(list.size());
+  entry->locations.reserve(list.size());
+  for (const IndexListEntry& e : list) {
+    entry->ids.push_back(e.id);
+    entry->locations.push_back(e.location);
+  }
+}
 }  // namespace
 
 Status BlockStore::CheckHeight(uint64_t height) const {
@@ -198,12 +207,7 @@ Result<IndexEntry> BlockStore::ProveIndex(const Hash32& key, uint64_t height) co
 
 Status BlockStore::FillList(const Hash32& key, uint64_t count, IndexEntry* entry) const {
   HEARTH_ASSIGN_OR_RETURN(std::vector<IndexListEntry> list, index_->ListEntries(key, count));
-  entry->ids.reserve(list.size());
-  entry->locations.reserve(list.size());
-  for (const IndexListEntry& e : list) {
-    entry->ids.push_back(e.id);
-    entry->locations.push_back(e.location);
-  }
+  SplitList(list, entry);
   return Status::Ok();
 }
 
@@ -213,12 +217,7 @@ Result<IndexEntry> BlockStore::IndexList(const Hash32& key, uint64_t height) con
   // Committed entries only, without the lock: every height <= head is durable.
   Result<std::vector<IndexListEntry>> list = index_->CommittedListUpTo(key, height);
   if (list.ok()) {
-    entry.ids.reserve(list->size());
-    entry.locations.reserve(list->size());
-    for (const IndexListEntry& e : *list) {
-      entry.ids.push_back(e.id);
-      entry.locations.push_back(e.location);
-    }
+    SplitList(*list, &entry);
     return entry;
   }
   if (list.status().code() != Code::kFailedPrecondition) return list.status();
