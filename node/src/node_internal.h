@@ -30,6 +30,18 @@ inline constexpr size_t kBlockTxBytesBudget = kBlockBytesMax - 64 * 1024;
 
 uint64_t NowMs();
 
+// HEARTH_FAILPOINT=name[@n] (crash tests): the n-th (default first) time Hit(name) is
+// reached, the process kills itself with SIGKILL. Read once, at construction.
+class Failpoints {
+ public:
+  Failpoints();
+  void Hit(std::string_view name);
+
+ private:
+  std::string name_;
+  uint64_t remaining_ = 1;
+};
+
 // Runs fn(i) for i in [0, n) on `pool`, waiting for all.
 void ParallelFor(boost::asio::thread_pool& pool, size_t workers, size_t n,
                  const std::function<void(size_t)>& fn);
