@@ -113,6 +113,54 @@ void CheckVerifies(Suite suite) {
 TEST_CASE("a check's receipt verifies offline (ed25519-sha256)") { CheckVerifies(Suite::kEd25519Sha256); }
 TEST_CASE("a check's receipt verifies offline (sm2-sm3)") { CheckVerifies(Suite::kSm2Sm3); }
 
+// docs/RECEIPT.md section 3, checked from the outside: the node signs the suite hash of the
+// canonical body under "hearth/receipt/v2", not the body; format 1 is refused by name.
+void CheckSignedBytes(Suite suite) {
+  ReceiptChain chain(suite);
+  chain.Build();
+  const CheckOutcome out = Run(chain, chain.height());
+  json r = Parse(out.receipt);
+  CHECK(r["format"] == 2);
+  auto signature = FromHex(r["signature"].get<std::string>());
+  REQUIRE(signature.ok());
+  json body = r;
+  body.erase("signature");
+  const std::string canonical = body.dump(-1, ' ', false);
+  const PublicKey& key = chain.trust().members[0].node_key;
+  const std::string& chain_id = chain.trust().chain_id;
+  const Hash32 digest = SuiteHash(suite, AsBytes(canonical));
+  CHECK(key.Verify("hearth/receipt/v2", chain_id, digest.bytes, *signature).ok());
+  // Neither the whole body nor the old context verifies.
+  CHECK(!key.Verify("hearth/receipt/v2", chain_id, AsBytes(canonical), *signature).ok());
+  CHECK(!key.Verify("hearth/receipt/v1", chain_id, digest.bytes, *signature).ok());
+  // A format-1 receipt, signed the old way (the whole body under v1) by the same node key.
+  json old = r;
+  old.erase("signature");
+  old["format"] = 1;
+  const std::string old_body = old.dump(-1, ' ', false);
+  auto old_sig = chain.node_key(0).Sign("hearth/receipt/v1", chain_id, AsBytes(old_body));
+  REQUIRE(old_sig.ok());
+  old["signature"] = ToHex(*old_sig);
+  const std::string m = ExpectRejected(old.dump(-1, ' ', false), chain.trust());
+  CHECK(m.rfind("receipt.format: 1 is not 2", 0) == 0);
+  CHECK(m.find("format 1 receipts") != std::string::npos);
+  // Format 2 with a signature over the whole body (the old signed bytes): rejected.
+  json whole = r;
+  whole.erase("signature");
+  auto whole_sig = chain.node_key(0).Sign("hearth/receipt/v2", chain_id, AsBytes(canonical));
+  REQUIRE(whole_sig.ok());
+  whole["signature"] = ToHex(*whole_sig);
+  CHECK(ExpectRejected(whole.dump(-1, ' ', false), chain.trust()).rfind("receipt.signature:", 0) ==
+        0);
+}
+
+TEST_CASE("the receipt signature covers the hash of the canonical body (ed25519-sha256)") {
+  CheckSignedBytes(Suite::kEd25519Sha256);
+}
+TEST_CASE("the receipt signature covers the hash of the canonical body (sm2-sm3)") {
+  CheckSignedBytes(Suite::kSm2Sm3);
+}
+
 // Every scalar leaf (as a JSON pointer) and every list element (array pointer, index).
 void Walk(const json& v, const json::json_pointer& at, std::vector<json::json_pointer>& leaves,
           std::vector<std::pair<json::json_pointer, size_t>>& elements) {

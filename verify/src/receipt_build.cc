@@ -244,7 +244,7 @@ Result<std::string> BuildReceipt(const Trust& trust, const CheckRequest& request
   if (!receipt_internal::WriteReceiptBody(g.parts, &body, &signature_at).ok()) {
     return BuildViaTree(g.parts, signer);  // names the exact error
   }
-  HEARTH_ASSIGN_OR_RETURN(Bytes signature, signer.Sign(kReceiptContext, trust.chain_id, AsBytes(body)));
+  HEARTH_ASSIGN_OR_RETURN(Bytes signature, SignReceiptBody(signer, trust.chain_id, body));
   // The signed text with "signature" in its canonical place (before "signer"), and a newline.
   static constexpr std::string_view kSignatureKey = "\"signature\":\"";
   std::string text;

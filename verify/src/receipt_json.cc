@@ -209,9 +209,21 @@ Status SignReceiptJson(nlohmann::json& receipt, const PrivateKey& key, std::stri
   HEARTH_CHECK(receipt.is_object());
   receipt.erase("signature");
   HEARTH_ASSIGN_OR_RETURN(std::string canonical, CanonicalJson(receipt));
-  HEARTH_ASSIGN_OR_RETURN(Bytes signature, key.Sign(kReceiptContext, chain_id, AsBytes(canonical)));
+  HEARTH_ASSIGN_OR_RETURN(Bytes signature, SignReceiptBody(key, chain_id, canonical));
   receipt["signature"] = ToHex(signature);
   return Status::Ok();
+}
+
+Result<Bytes> SignReceiptBody(const PrivateKey& key, std::string_view chain_id,
+                              std::string_view body) {
+  const Hash32 digest = SuiteHash(key.suite(), AsBytes(body));
+  return key.Sign(kReceiptContext, chain_id, digest.bytes);
+}
+
+Status VerifyReceiptBodySignature(const PublicKey& key, std::string_view chain_id,
+                                  std::string_view body, ByteView signature) {
+  const Hash32 digest = SuiteHash(key.suite(), AsBytes(body));
+  return key.Verify(kReceiptContext, chain_id, digest.bytes, signature);
 }
 
 Result<Hash32> ReceiptHash(Suite suite, std::string_view text) {

@@ -323,8 +323,11 @@ Status ParseHeaderFields(const json& root, const Trust& trust, Parsed& p) {
   uint32_t format = 0;
   HEARTH_RETURN_IF_ERROR(f.U32("format", &format));
   if (format != kReceiptFormat) {
-    return Status::VerifyFailed("receipt.format: " + std::to_string(format) + " is not " +
-                                std::to_string(kReceiptFormat));
+    return Status::VerifyFailed(
+        "receipt.format: " + std::to_string(format) + " is not " + std::to_string(kReceiptFormat) +
+        (format == 1 ? " (format 1 receipts, signed over the whole text, were issued only by "
+                       "development builds and are no longer accepted)"
+                     : ""));
   }
   std::string chain_id, suite;
   Hash32 genesis_hash;
@@ -400,8 +403,8 @@ Result<CheckResult> Recompute(const json& root, const Trust& trust, Parsed& p) {
     }
   }
   const PublicKey& node_key = trust.members[p.signer].node_key;
-  Status sig = node_key.Verify(kReceiptContext, trust.chain_id, AsBytes(p.body_canonical),
-                               p.signature);
+  Status sig =
+      VerifyReceiptBodySignature(node_key, trust.chain_id, p.body_canonical, p.signature);
   if (!sig.ok()) {
     return Status::VerifyFailed("receipt.signature: does not verify with the node key of member " +
                                 std::to_string(p.signer) + ": " + sig.message());

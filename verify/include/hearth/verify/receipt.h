@@ -45,8 +45,10 @@
 
 namespace hearth::verify {
 
-inline constexpr uint32_t kReceiptFormat = 1;
-inline constexpr std::string_view kReceiptContext = "hearth/receipt/v1";
+// Format 2: the node signs the suite hash of the canonical body (docs/RECEIPT.md section 3);
+// format 1 (development builds before 2026-11-30) signed the whole body and is refused.
+inline constexpr uint32_t kReceiptFormat = 2;
+inline constexpr std::string_view kReceiptContext = "hearth/receipt/v2";
 // Largest receipt text accepted, and deepest JSON nesting (a rule set nests inside).
 inline constexpr size_t kReceiptBytesMax = size_t{64} << 20;
 inline constexpr size_t kReceiptDepthMax = 64;
@@ -58,6 +60,15 @@ Result<std::string> CanonicalJson(const nlohmann::json& value, std::string_view 
 // Sets receipt["signature"] to the hex signature of `key` over the canonical JSON of every
 // other member (erasing any old signature first). REQUIRES: receipt.is_object().
 Status SignReceiptJson(nlohmann::json& receipt, const PrivateKey& key, std::string_view chain_id);
+
+// The receipt's node signature: `key` signs SigningBytes(kReceiptContext, chain_id,
+// H(body)), H the key's suite hash and `body` the canonical text of every member except
+// "signature". Signing the digest, not the ~240 KB body, saves Ed25519's two SHA-512 passes
+// over it (about a fifth of a receipt's CPU).
+Result<Bytes> SignReceiptBody(const PrivateKey& key, std::string_view chain_id,
+                              std::string_view body);
+Status VerifyReceiptBodySignature(const PublicKey& key, std::string_view chain_id,
+                                  std::string_view body, ByteView signature);
 
 // The receipt of `result`, a check of `request` evaluated over `evidence` (whose reads it
 // records), at the checkpoint (header, certificate) of evidence.height(), signed by
