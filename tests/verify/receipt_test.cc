@@ -81,12 +81,16 @@ void CheckVerifies(Suite suite) {
   CHECK(verified->checkpoint.height == chain.height());
   CHECK(verified->signer == 0);
   const json r = Parse(out.receipt);
-  // The node writes the canonical text itself; its hash is the receipt hash.
+  // The node writes the canonical text itself; the receipt hash is the hash of its body (the
+  // text without "signature"), the same as RunCheck reports.
   REQUIRE(!out.receipt.empty());
   CHECK(out.receipt.back() == '\n');
   CHECK(out.receipt.substr(0, out.receipt.size() - 1) == r.dump(-1, ' ', false));
-  CHECK(*ReceiptHash(suite, out.receipt) ==
-        SuiteHash(suite, AsBytes(std::string_view(out.receipt).substr(0, out.receipt.size() - 1))));
+  json unsigned_body = r;
+  unsigned_body.erase("signature");
+  const Hash32 body_hash = SuiteHash(suite, AsBytes(unsigned_body.dump(-1, ' ', false)));
+  CHECK(*ReceiptHash(suite, out.receipt) == body_hash);
+  CHECK(out.receipt_hash == body_hash);
   for (const char* key : {"decision", "per_capita_monthly_fen", "threshold_fen", "evidence",
                           "checkpoint", "signature", "index", "request", "rule_set"}) {
     CHECK(r.contains(key));
@@ -129,6 +133,7 @@ void CheckSignedBytes(Suite suite) {
   const PublicKey& key = chain.trust().members[0].node_key;
   const std::string& chain_id = chain.trust().chain_id;
   const Hash32 digest = SuiteHash(suite, AsBytes(canonical));
+  CHECK(digest == out.receipt_hash);  // the node signs the receipt hash
   CHECK(key.Verify("hearth/receipt/v2", chain_id, digest.bytes, *signature).ok());
   // Neither the whole body nor the old context verifies.
   CHECK(!key.Verify("hearth/receipt/v2", chain_id, AsBytes(canonical), *signature).ok());

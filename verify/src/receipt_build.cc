@@ -223,9 +223,14 @@ Status Gather(const Trust& trust, const CheckRequest& request, const CheckResult
 }
 
 // The reference way: the body as an nlohmann tree, signed and written by CanonicalJson.
-Result<std::string> BuildViaTree(const ReceiptParts& parts, const PrivateKey& signer) {
+Result<std::string> BuildViaTree(const ReceiptParts& parts, const PrivateKey& signer,
+                                 Hash32* receipt_hash) {
   HEARTH_ASSIGN_OR_RETURN(nlohmann::json body, receipt_internal::ReceiptBody(parts));
-  HEARTH_RETURN_IF_ERROR(SignReceiptJson(body, signer, parts.trust->chain_id));
+  HEARTH_ASSIGN_OR_RETURN(std::string canonical_body, CanonicalJson(body));
+  const Hash32 hash = ReceiptBodyHash(parts.trust->suite, canonical_body);
+  if (receipt_hash != nullptr) *receipt_hash = hash;
+  HEARTH_ASSIGN_OR_RETURN(Bytes signature, SignReceiptHash(signer, parts.trust->chain_id, hash));
+  body["signature"] = ToHex(signature);
   HEARTH_ASSIGN_OR_RETURN(std::string text, CanonicalJson(body));
   text += '\n';
   return text;
@@ -236,15 +241,18 @@ Result<std::string> BuildViaTree(const ReceiptParts& parts, const PrivateKey& si
 Result<std::string> BuildReceipt(const Trust& trust, const CheckRequest& request,
                                  const CheckResult& result, StoreEvidence& evidence,
                                  const BlockHeader& header, const CommitCertificate& certificate,
-                                 const PrivateKey& signer, uint16_t member) {
+                                 const PrivateKey& signer, uint16_t member,
+                                 Hash32* receipt_hash) {
   GatheredParts g;
   HEARTH_RETURN_IF_ERROR(Gather(trust, request, result, evidence, header, certificate, member, g));
   std::string body;
   size_t signature_at = 0;
   if (!receipt_internal::WriteReceiptBody(g.parts, &body, &signature_at).ok()) {
-    return BuildViaTree(g.parts, signer);  // names the exact error
+    return BuildViaTree(g.parts, signer, receipt_hash);  // names the exact error
   }
-  HEARTH_ASSIGN_OR_RETURN(Bytes signature, SignReceiptBody(signer, trust.chain_id, body));
+  const Hash32 hash = ReceiptBodyHash(trust.suite, body);
+  if (receipt_hash != nullptr) *receipt_hash = hash;
+  HEARTH_ASSIGN_OR_RETURN(Bytes signature, SignReceiptHash(signer, trust.chain_id, hash));
   // The signed text with "signature" in its canonical place (before "signer"), and a newline.
   static constexpr std::string_view kSignatureKey = "\"signature\":\"";
   std::string text;
@@ -274,13 +282,10 @@ Result<CheckOutcome> RunCheck(const BlockStore& store, uint64_t height, const Tr
   HEARTH_ASSIGN_OR_RETURN(CommitCertificate certificate, store.Certificate(height));
   request.checkpoint_time_ms = evidence->header().time_ms;
   HEARTH_ASSIGN_OR_RETURN(CheckResult result, Evaluate(trust, request, *evidence));
+  Hash32 hash;
   HEARTH_ASSIGN_OR_RETURN(std::string receipt,
                           BuildReceipt(trust, request, result, *evidence, evidence->header(),
-                                       certificate, signer, member));
-  // The text is the canonical JSON and a newline: its hash needs no parse.
-  HEARTH_CHECK(!receipt.empty() && receipt.back() == '\n');
-  const Hash32 hash =
-      SuiteHash(trust.suite, AsBytes(std::string_view(receipt).substr(0, receipt.size() - 1)));
+                                       certificate, signer, member, &hash));
   return CheckOutcome{std::move(result), std::move(receipt), hash};
 }
 

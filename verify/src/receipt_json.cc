@@ -209,29 +209,33 @@ Status SignReceiptJson(nlohmann::json& receipt, const PrivateKey& key, std::stri
   HEARTH_CHECK(receipt.is_object());
   receipt.erase("signature");
   HEARTH_ASSIGN_OR_RETURN(std::string canonical, CanonicalJson(receipt));
-  HEARTH_ASSIGN_OR_RETURN(Bytes signature, SignReceiptBody(key, chain_id, canonical));
+  HEARTH_ASSIGN_OR_RETURN(Bytes signature,
+                          SignReceiptHash(key, chain_id, ReceiptBodyHash(key.suite(), canonical)));
   receipt["signature"] = ToHex(signature);
   return Status::Ok();
 }
 
-Result<Bytes> SignReceiptBody(const PrivateKey& key, std::string_view chain_id,
-                              std::string_view body) {
-  const Hash32 digest = SuiteHash(key.suite(), AsBytes(body));
-  return key.Sign(kReceiptContext, chain_id, digest.bytes);
+Hash32 ReceiptBodyHash(Suite suite, std::string_view canonical_body) {
+  return SuiteHash(suite, AsBytes(canonical_body));
 }
 
-Status VerifyReceiptBodySignature(const PublicKey& key, std::string_view chain_id,
-                                  std::string_view body, ByteView signature) {
-  const Hash32 digest = SuiteHash(key.suite(), AsBytes(body));
-  return key.Verify(kReceiptContext, chain_id, digest.bytes, signature);
+Result<Bytes> SignReceiptHash(const PrivateKey& key, std::string_view chain_id,
+                              const Hash32& receipt_hash) {
+  return key.Sign(kReceiptContext, chain_id, receipt_hash.bytes);
+}
+
+Status VerifyReceiptSignature(const PublicKey& key, std::string_view chain_id,
+                              const Hash32& receipt_hash, ByteView signature) {
+  return key.Verify(kReceiptContext, chain_id, receipt_hash.bytes, signature);
 }
 
 Result<Hash32> ReceiptHash(Suite suite, std::string_view text) {
   HEARTH_ASSIGN_OR_RETURN(json receipt,
                           ParseJsonStrict(text, "receipt", kReceiptBytesMax, kReceiptDepthMax));
   if (!receipt.is_object()) return Status::InvalidArgument("receipt: not a JSON object");
+  receipt.erase("signature");
   HEARTH_ASSIGN_OR_RETURN(std::string canonical, CanonicalJson(receipt));
-  return SuiteHash(suite, AsBytes(canonical));
+  return ReceiptBodyHash(suite, canonical);
 }
 
 namespace receipt_internal {

@@ -43,6 +43,7 @@ struct Parsed {
   std::unordered_map<Hash32, size_t> tx_pos;        // id -> position in txs
   std::vector<ParsedIndex> index;
   std::unordered_map<Hash32, size_t> index_pos;     // key hash -> position in index
+  Hash32 receipt_hash;                              // H(body_canonical): what was signed
   uint16_t signer = 0;
   Bytes signature;
   std::string body_canonical;  // canonical JSON of the receipt without "signature": the signed text
@@ -403,8 +404,7 @@ Result<CheckResult> Recompute(const json& root, const Trust& trust, Parsed& p) {
     }
   }
   const PublicKey& node_key = trust.members[p.signer].node_key;
-  Status sig =
-      VerifyReceiptBodySignature(node_key, trust.chain_id, p.body_canonical, p.signature);
+  Status sig = VerifyReceiptSignature(node_key, trust.chain_id, p.receipt_hash, p.signature);
   if (!sig.ok()) {
     return Status::VerifyFailed("receipt.signature: does not verify with the node key of member " +
                                 std::to_string(p.signer) + ": " + sig.message());
@@ -421,9 +421,10 @@ Result<VerifiedReceipt> VerifyAll(std::string_view text, const Trust& trust) {
   Result<std::string> canonical = receipt_internal::CanonicalJsonMemberRange(
       root, "receipt", "signature", &signature_begin, &signature_end);
   if (!canonical.ok()) return canonical.status();
-  const Hash32 receipt_hash = SuiteHash(trust.suite, AsBytes(*canonical));
   p.body_canonical = std::move(canonical).value();
   p.body_canonical.erase(signature_begin, signature_end - signature_begin);
+  const Hash32 receipt_hash = ReceiptBodyHash(trust.suite, p.body_canonical);
+  p.receipt_hash = receipt_hash;
   HEARTH_RETURN_IF_ERROR(ParseHeaderFields(root, trust, p));
   HEARTH_RETURN_IF_ERROR(ParseRequest(root, p));
   HEARTH_RETURN_IF_ERROR(ParseCheckpoint(root, trust, p));

@@ -61,24 +61,28 @@ Result<std::string> CanonicalJson(const nlohmann::json& value, std::string_view 
 // other member (erasing any old signature first). REQUIRES: receipt.is_object().
 Status SignReceiptJson(nlohmann::json& receipt, const PrivateKey& key, std::string_view chain_id);
 
+// The receipt hash: H(canonical text of every member except "signature"), H the suite hash.
+// It is what the node signs and what an access record's receipt_hash names.
+Hash32 ReceiptBodyHash(Suite suite, std::string_view canonical_body);
 // The receipt's node signature: `key` signs SigningBytes(kReceiptContext, chain_id,
-// H(body)), H the key's suite hash and `body` the canonical text of every member except
-// "signature". Signing the digest, not the ~240 KB body, saves Ed25519's two SHA-512 passes
+// receipt_hash). Signing the hash, not the ~240 KB body, saves Ed25519's two SHA-512 passes
 // over it (about a fifth of a receipt's CPU).
-Result<Bytes> SignReceiptBody(const PrivateKey& key, std::string_view chain_id,
-                              std::string_view body);
-Status VerifyReceiptBodySignature(const PublicKey& key, std::string_view chain_id,
-                                  std::string_view body, ByteView signature);
+Result<Bytes> SignReceiptHash(const PrivateKey& key, std::string_view chain_id,
+                              const Hash32& receipt_hash);
+Status VerifyReceiptSignature(const PublicKey& key, std::string_view chain_id,
+                              const Hash32& receipt_hash, ByteView signature);
 
 // The receipt of `result`, a check of `request` evaluated over `evidence` (whose reads it
 // records), at the checkpoint (header, certificate) of evidence.height(), signed by
 // genesis member `member` with its node key `signer`. The text is the receipt's canonical
 // JSON (signature included) and a newline, so its hash is ReceiptHash's. InvalidArgument when the header or certificate is not
 // the evidence's checkpoint, or a key the result lists was not read through `evidence`.
+// When receipt_hash is not null it is set to the receipt's ReceiptHash.
 Result<std::string> BuildReceipt(const Trust& trust, const CheckRequest& request,
                                  const CheckResult& result, StoreEvidence& evidence,
                                  const BlockHeader& header, const CommitCertificate& certificate,
-                                 const PrivateKey& signer, uint16_t member);
+                                 const PrivateKey& signer, uint16_t member,
+                                 Hash32* receipt_hash = nullptr);
 
 // For tests: the canonical text of the body (every member except "signature") of the
 // receipt BuildReceipt makes from the same arguments, built the reference way (an nlohmann
@@ -92,8 +96,8 @@ Result<std::string> TEST_ReceiptBodyViaTree(const Trust& trust, const CheckReque
 struct CheckOutcome {
   CheckResult result;
   std::string receipt;
-  // ReceiptHash(suite, receipt), computed from the canonical text RunCheck wrote (one hash,
-  // without parsing the receipt again): what the check's access record names.
+  // ReceiptHash(suite, receipt), the hash BuildReceipt signed (no second pass, no parse):
+  // what the check's access record names.
   Hash32 receipt_hash;
 };
 // Evaluates `request` at block `height` of `store` (request.checkpoint_time_ms is set to
@@ -108,15 +112,15 @@ struct VerifiedReceipt {
   CheckResult result;    // the recomputed result (equal to what the receipt reports)
   BlockHeader checkpoint;
   uint16_t signer = 0;
-  Hash32 receipt_hash;   // ReceiptHash(suite, text), from the canonical text verified
+  Hash32 receipt_hash;   // ReceiptHash(suite, text): the hash the signature verified over
 };
 // Verifies `text` (docs/RECEIPT.md "Verification"), VerifyFailed naming the field otherwise.
 Result<VerifiedReceipt> VerifyReceiptDetailed(std::string_view text, const Trust& trust);
 Status VerifyReceipt(std::string_view text, const Trust& trust);
 
-// The suite hash of the canonical JSON of the whole receipt (signature included): what an
-// access record's receipt_hash names. InvalidArgument for text that is not a JSON object
-// without floats.
+// ReceiptBodyHash of the receipt `text` (any layout: it is parsed and made canonical, its
+// "signature" left out): what an access record's receipt_hash names. InvalidArgument for
+// text that is not a JSON object without floats.
 Result<Hash32> ReceiptHash(Suite suite, std::string_view text);
 
 }  // namespace hearth::verify
