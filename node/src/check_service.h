@@ -38,7 +38,10 @@ namespace hearth::node {
 class CheckService {
  public:
   // Submits transactions the node signed itself (access records) to its own mempool.
-  using SubmitFn = std::function<void(std::vector<Transaction>)>;
+  // `signed_here`: signed by this process just now with the node key, whose signatures
+  // this process has checked once (the first access record it signed), so admission need
+  // not verify them again; false for records read back from the outbox file.
+  using SubmitFn = std::function<void(std::vector<Transaction>, bool signed_here)>;
 
   static Result<std::unique_ptr<CheckService>> Open(const NodeConfig& config, const Genesis& genesis,
                                                     const BlockStore& store, std::optional<uint16_t> self);
@@ -72,6 +75,7 @@ class CheckService {
   std::unique_ptr<verify::ChangeWatch> watch_;
   SubmitFn submit_;
   std::atomic<uint64_t> nonce_{0};
+  std::atomic<bool> key_checked_{false};  // one signature of node_key_ verified
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -791,9 +791,12 @@ Status Node::Start() {
     HEARTH_RETURN_IF_ERROR(fut.get());
   }
   // Before the API: a check served at once must find the submit path in place.
-  impl.checks->Start([&impl](std::vector<Transaction> txs) {
+  impl.checks->Start([&impl](std::vector<Transaction> txs, bool signed_here) {
     std::vector<Result<Transaction>> lines;
-    for (Transaction& tx : txs) lines.emplace_back(std::move(tx));
+    for (Transaction& tx : txs) {
+      if (signed_here) impl.verified_outside_pool.Add(tx);  // signed by this process's node key
+      lines.emplace_back(std::move(tx));
+    }
     for (const SubmitOutcome& o : impl.Admit(std::move(lines), std::nullopt, /*gossip=*/true)) {
       if (o.kind == SubmitOutcome::Kind::kRejected) Log(LogLevel::kWarn, "outbox: access record rejected: " + o.reason);
     }

@@ -1,6 +1,9 @@
 // verified_sigs.h: a bounded memo of transactions whose signatures this node has verified
 // outside the mempool — in a proposed block it had not pooled yet — so that the same
-// transaction arriving by gossip while that block is being decided is not verified again.
+// transaction arriving by gossip while that block is being decided is not verified again;
+// and of the access records this process has just signed with its own node key (whose
+// signatures it checked once), so that admitting them to its own mempool costs no
+// verification.
 // Each node verifies every signature once (DESIGN.md "Node"); without the memo a
 // transaction that reached a validator first in a proposal and then by gossip cost it two
 // verifications, and under bulk ingest that was about a fifth of all signature work.
