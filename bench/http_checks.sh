@@ -5,7 +5,7 @@
 # LevelDB, on 127.0.0.1.
 #
 #   bench/http_checks.sh <bin dir> [--households N] [--months M] [--node AGENCY]
-#                        [--connections 1,16,64] [--seconds S] [--warmup S] [--threads T] [--perf]
+#                        [--connections 1,16,64] [--seconds S] [--warmup S] [--threads T] [--perf] [--keep]
 #
 # Steps: a four-node devnet; `hearth synth` writes a district of N households x M months
 # (default 1000 x 12: about 7 x 10^4 records, about 4 minutes in all); the four agencies' files
@@ -23,7 +23,9 @@
 # more steps of checks, at 1 and 16 connections, run under `perf trace -s` (the node's syncs:
 # count and time), the second also under `perf record` (flat profile of the node, by library
 # and by symbol; perf must be allowed to attach).
-# Stops the devnet and removes its folder on exit, also on failure or ^C.
+# Stops the devnet and removes its folder on exit, also on failure or ^C; with --keep, sets it up
+# (district loaded, nodes quiet, bodies and token written), prints the bench_http_load command
+# for it and exits, leaving it running (for profiles by hand).
 #
 # About 10^6 attestations (as bench/rss.sh loads them): --households 14000 (1.0 x 10^6
 # records, 0.98 x 10^6 of them attestations); committing them takes about 20 minutes on an
@@ -41,6 +43,7 @@ SECONDS_PER_STEP=10
 WARMUP=2
 THREADS=2
 PERF=0
+KEEP=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --households) HOUSEHOLDS=${2:?}; shift 2 ;;
@@ -51,6 +54,7 @@ while [ $# -gt 0 ]; do
     --warmup) WARMUP=${2:?}; shift 2 ;;
     --threads) THREADS=${2:?}; shift 2 ;;
     --perf) PERF=1; shift ;;
+    --keep) KEEP=1; shift ;;
     *) echo "http_checks: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -66,6 +70,7 @@ PY=/usr/bin/python3
 WORK=$(mktemp -d /tmp/hearth-http-checks-XXXXXX)
 D="$WORK/net"
 cleanup() {
+  [ "$KEEP" = 1 ] && return
   devnet_stop "$D" "$HEARTH"
   rm -rf "$WORK"
 }
@@ -174,6 +179,11 @@ print("http_checks: limit: fdatasync of a 300-byte append here: p50 %.2f ms, p99
       % (ms[99], ms[197], ms[-1]))
 PYEOF
 
+if [ "$KEEP" = 1 ]; then
+  say "--keep: the devnet stays up in $D (stop it with: $HEARTH devnet down --dir $D; then rm -rf $WORK); load it with:"
+  echo "$LOAD --url $api --ca $D/$NODE/api-cert.pem --token-file $WORK/token --body-file $BODIES --expect-header Hearth-Access-Record --pids $node_pid,$other_pids --connections 16 --seconds 10"
+  exit 0
+fi
 "$LOAD" --url "$api" --ca "$D/$NODE/api-cert.pem" --token-file "$WORK/token" --body-file "$BODIES" \
   --connections "$CONNECTIONS" --seconds "$SECONDS_PER_STEP" --warmup "$WARMUP" --threads "$THREADS" \
   --expect-header Hearth-Access-Record --pids "$node_pid,$other_pids" | tee "$WORK/load.txt"
