@@ -43,6 +43,26 @@ Result<Hash32> RangeHash(Suite suite, uint64_t start, uint64_t count, const Subt
   return acc;
 }
 
+// MTH(D[start:size]) for a range on the right edge of D[size], through `memo` when given.
+Result<Hash32> EdgeRangeHash(Suite suite, uint64_t start, uint64_t size, const SubtreeFn& subtree,
+                             EdgeMemo* memo) {
+  HEARTH_CHECK(start < size);
+  const uint64_t count = size - start;
+  // A perfect range is one subtree call: nothing to save.
+  if (memo == nullptr || std::has_single_bit(count)) return RangeHash(suite, start, count, subtree);
+  if (memo->size != size) {
+    memo->size = size;
+    memo->ranges.clear();
+  }
+  for (const auto& [s, h] : memo->ranges) {
+    if (s == start) return h;
+  }
+  HEARTH_ASSIGN_OR_RETURN(Hash32 h, RangeHash(suite, start, count, subtree));
+  HEARTH_CHECK(memo->ranges.size() <= kLevelMax);  // at most one edge range per level
+  memo->ranges.emplace_back(start, h);
+  return h;
+}
+
 Status CheckSize(uint64_t size, const char* what) {
   if (size > kTreeSizeMax) {
     return Status::InvalidArgument(std::string(what) + " " + std::to_string(size) +
@@ -150,14 +170,15 @@ size_t ConsistencyProofLength(uint64_t size1, uint64_t size2) {
   return InclusionProofLength(index, size) + (index == 0 ? 0 : 1);
 }
 
-Result<Hash32> RootFromSubtrees(Suite suite, uint64_t size, const SubtreeFn& subtree) {
+Result<Hash32> RootFromSubtrees(Suite suite, uint64_t size, const SubtreeFn& subtree,
+                                EdgeMemo* memo) {
   HEARTH_RETURN_IF_ERROR(CheckSize(size, "size"));
   if (size == 0) return EmptyRoot(suite);
-  return RangeHash(suite, 0, size, subtree);
+  return EdgeRangeHash(suite, 0, size, subtree, memo);
 }
 
 Result<std::vector<Hash32>> InclusionProofFromSubtrees(Suite suite, uint64_t index, uint64_t size,
-                                                       const SubtreeFn& subtree) {
+                                                       const SubtreeFn& subtree, EdgeMemo* memo) {
   HEARTH_RETURN_IF_ERROR(CheckInclusionParams(index, size));
   // PATH(m, D[n]) = PATH(m, D[0:k]) : MTH(D[k:n]) if m < k, else PATH(m-k, D[k:n]) : MTH(D[0:k]).
   // Walked top-down, so the siblings come out root-first and are reversed at the end.
@@ -167,7 +188,11 @@ Result<std::vector<Hash32>> InclusionProofFromSubtrees(Suite suite, uint64_t ind
   while (count > 1) {
     uint64_t k = SplitPoint(count);
     if (m < k) {
-      HEARTH_ASSIGN_OR_RETURN(Hash32 sibling, RangeHash(suite, start + k, count - k, subtree));
+      // [start+k, start+count) is perfect, or it ends at the right edge (only the edge's
+      // ranges are not perfect: once the walk goes left, every range is a power of two).
+      HEARTH_CHECK(std::has_single_bit(count - k) || start + count == size);
+      HEARTH_ASSIGN_OR_RETURN(Hash32 sibling, EdgeRangeHash(suite, start + k, start + count, subtree,
+                                                            start + count == size ? memo : nullptr));
       proof.push_back(sibling);
       count = k;
     } else {
@@ -184,7 +209,8 @@ Result<std::vector<Hash32>> InclusionProofFromSubtrees(Suite suite, uint64_t ind
 }
 
 Result<std::vector<Hash32>> ConsistencyProofFromSubtrees(Suite suite, uint64_t size1,
-                                                         uint64_t size2, const SubtreeFn& subtree) {
+                                                         uint64_t size2, const SubtreeFn& subtree,
+                                                         EdgeMemo* memo) {
   HEARTH_RETURN_IF_ERROR(CheckConsistencyParams(size1, size2));
   // SUBPROOF(m, D[n], b): {} if m == n and b; {MTH(D[n])} if m == n and not b;
   // SUBPROOF(m, D[0:k], b) : MTH(D[k:n]) if m <= k; SUBPROOF(m-k, D[k:n], false) : MTH(D[0:k]).
@@ -194,7 +220,9 @@ Result<std::vector<Hash32>> ConsistencyProofFromSubtrees(Suite suite, uint64_t s
   while (m != count) {
     uint64_t k = SplitPoint(count);
     if (m <= k) {
-      HEARTH_ASSIGN_OR_RETURN(Hash32 sibling, RangeHash(suite, start + k, count - k, subtree));
+      HEARTH_CHECK(std::has_single_bit(count - k) || start + count == size2);
+      HEARTH_ASSIGN_OR_RETURN(Hash32 sibling, EdgeRangeHash(suite, start + k, start + count, subtree,
+                                                            start + count == size2 ? memo : nullptr));
       siblings.push_back(sibling);
       count = k;
     } else {
@@ -209,7 +237,8 @@ Result<std::vector<Hash32>> ConsistencyProofFromSubtrees(Suite suite, uint64_t s
   std::vector<Hash32> proof;
   proof.reserve(siblings.size() + 1);
   if (!whole) {
-    HEARTH_ASSIGN_OR_RETURN(Hash32 seed, RangeHash(suite, start, count, subtree));
+    HEARTH_ASSIGN_OR_RETURN(Hash32 seed, EdgeRangeHash(suite, start, start + count, subtree,
+                                                       start + count == size2 ? memo : nullptr));
     proof.push_back(seed);
   }
   proof.insert(proof.end(), siblings.rbegin(), siblings.rend());

@@ -248,7 +248,8 @@ Result<Hash32> MerkleLog::RootAt(uint64_t size) const {
   if (size == size_) return Root();
   TileMemo memo;
   return merkle::RootFromSubtrees(
-      suite_, size, [this, &memo](int level, uint64_t index) { return Node(level, index, &memo); });
+      suite_, size, [this, &memo](int level, uint64_t index) { return Node(level, index, &memo); },
+      EdgeMemoFor(size));
 }
 
 Result<Hash32> MerkleLog::LeafHashAt(uint64_t index) const {
@@ -270,7 +271,7 @@ Result<std::vector<Hash32>> MerkleLog::InclusionProof(uint64_t index, uint64_t s
   TileMemo memo;
   return merkle::InclusionProofFromSubtrees(
       suite_, index, size,
-      [this, &memo](int level, uint64_t i) { return Node(level, i, &memo); });
+      [this, &memo](int level, uint64_t i) { return Node(level, i, &memo); }, EdgeMemoFor(size));
 }
 
 Result<std::vector<Hash32>> MerkleLog::ConsistencyProof(uint64_t size1, uint64_t size2) const {
@@ -282,7 +283,13 @@ Result<std::vector<Hash32>> MerkleLog::ConsistencyProof(uint64_t size1, uint64_t
   TileMemo memo;
   return merkle::ConsistencyProofFromSubtrees(
       suite_, size1, size2,
-      [this, &memo](int level, uint64_t i) { return Node(level, i, &memo); });
+      [this, &memo](int level, uint64_t i) { return Node(level, i, &memo); }, EdgeMemoFor(size2));
+}
+
+merkle::EdgeMemo* MerkleLog::EdgeMemoFor(uint64_t size) const {
+  // Committed leaves never change, so edge hashes of a committed size stay true; staged
+  // ones may be discarded and replaced, so sizes beyond the committed one get no memo.
+  return size <= committed_size_ ? &edge_memo_ : nullptr;
 }
 
 Status MerkleLog::FlushTo(KvWriter* batch) const {

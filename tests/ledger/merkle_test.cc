@@ -3,6 +3,7 @@
 #include "hearth/ledger/merkle.h"
 
 #include <catch2/catch.hpp>
+#include <bit>
 #include <random>
 #include <string>
 #include <vector>
@@ -286,6 +287,62 @@ TEST_CASE("every (index, size) and (size1, size2) up to 64 matches the RFC recur
 
 TEST_CASE("every (index, size) and (size1, size2) up to 64 matches the RFC recursion, SM3") {
   CheckAllPairs(Suite::kSm2Sm3, 64, 32, 0x5eed0002);
+}
+
+// An EdgeMemo shared by every proof and root of a tree (and carried across sizes, which must
+// reset it) changes no result, and really saves work: the second pass over a size makes
+// fewer subtree calls than the first.
+TEST_CASE("an edge memo shared across proofs gives the proofs of the RFC recursion") {
+  for (Suite s : {Suite::kEd25519Sha256, Suite::kSm2Sm3}) {
+    INFO("suite " << SuiteName(s));
+    const uint64_t size_max = 100;
+    std::vector<Hash32> leaves = test::TestLeaves(s, size_max, 0x5eed0003);
+    uint64_t calls = 0;
+    auto subtree = [&](int level, uint64_t index) -> Result<Hash32> {
+      ++calls;
+      return test::NaiveMth(s, std::span<const Hash32>(leaves).subspan(index << level, uint64_t{1} << level));
+    };
+    merkle::EdgeMemo memo;
+    // Sizes out of order, each visited twice, so a memo for one size meets proofs of another.
+    for (uint64_t n : {uint64_t{100}, uint64_t{77}, uint64_t{100}, uint64_t{63}, uint64_t{64}, uint64_t{1},
+                       uint64_t{77}, uint64_t{99}}) {
+      INFO("size " << n);
+      std::span<const Hash32> prefix(leaves.data(), n);
+      const Hash32 root = test::NaiveMth(s, prefix);
+      CHECK(*merkle::RootFromSubtrees(s, n, subtree, &memo) == root);
+      uint64_t first_pass = 0, second_pass = 0;
+      for (int pass = 0; pass < 2; ++pass) {
+        calls = 0;
+        for (uint64_t i = 0; i < n; ++i) {
+          auto proof = merkle::InclusionProofFromSubtrees(s, i, n, subtree, &memo);
+          REQUIRE(proof.ok());
+          REQUIRE(*proof == test::NaivePath(s, i, prefix));
+        }
+        for (uint64_t m = 1; m <= n; ++m) {
+          auto proof = merkle::ConsistencyProofFromSubtrees(s, m, n, subtree, &memo);
+          REQUIRE(proof.ok());
+          REQUIRE(*proof == test::NaiveProof(s, m, prefix));
+        }
+        (pass == 0 ? first_pass : second_pass) = calls;
+      }
+      // A power-of-two size has no range that is not a perfect subtree: the memo is not used.
+      if (std::popcount(n) > 1) CHECK(memo.size == n);
+      CHECK(memo.ranges.size() <= 7);  // at most one edge range per level
+      // Without a memo, each proof folds the edge ranges' subtrees again; with one, only
+      // sizes whose edge ranges are all perfect (powers of two, like 64) save nothing.
+      uint64_t unmemoised = 0;
+      calls = 0;
+      for (uint64_t i = 0; i < n; ++i) REQUIRE(merkle::InclusionProofFromSubtrees(s, i, n, subtree).ok());
+      for (uint64_t m = 1; m <= n; ++m) REQUIRE(merkle::ConsistencyProofFromSubtrees(s, m, n, subtree).ok());
+      unmemoised = calls;
+      if (std::popcount(n) > 1) {
+        CHECK(second_pass < unmemoised);
+      } else {
+        CHECK(second_pass == unmemoised);
+      }
+      CHECK(second_pass <= first_pass);
+    }
+  }
 }
 
 // The RFC 6962 leaves hashed with SM3, computed with an independent RFC 9162 transcription

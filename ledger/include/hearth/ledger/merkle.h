@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <functional>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "hearth/base/bytes.h"
@@ -55,14 +56,31 @@ size_t ConsistencyProofLength(uint64_t size1, uint64_t size2);
 // wholly inside the tree size asked about. Errors are passed through unchanged.
 using SubtreeFn = std::function<Result<Hash32>(int level, uint64_t index)>;
 
+// The RFC recursion over D[size] meets two kinds of ranges: perfect subtrees (one `subtree`
+// call) and ranges D[start:size] that end at the tree's right edge, whose hash folds up to
+// popcount(size - start) perfect subtrees. Only the edge ranges cost node hashes, and the
+// same few (at most one per level) recur in every proof at that size: a receipt proves
+// ~100 leaves against one checkpoint size. An EdgeMemo keeps their hashes for one tree size.
+// It must only be shared between calls over the same tree (same leaves below `size`): a
+// memo is keyed by size alone. Not thread-safe; callers serialise its use.
+struct EdgeMemo {
+  uint64_t size = 0;                                 // the tree size of `ranges`; 0 = empty
+  std::vector<std::pair<uint64_t, Hash32>> ranges;  // (start, MTH(D[start:size]))
+};
+
 // MTH(D[size]) / PATH(index, D[size]) / PROOF(size1, D[size2]) from perfect subtree hashes,
 // O(log n) calls of `subtree`. InvalidArgument for impossible parameters (index >= size,
-// size1 == 0, size1 > size2, sizes over kTreeSizeMax). PROOF(m, D[m]) is empty.
-Result<Hash32> RootFromSubtrees(Suite suite, uint64_t size, const SubtreeFn& subtree);
+// size1 == 0, size1 > size2, sizes over kTreeSizeMax). PROOF(m, D[m]) is empty. With a
+// memo, edge-range hashes for this size are taken from it and added to it (a memo for
+// another size is cleared first); the result is the same as without one.
+Result<Hash32> RootFromSubtrees(Suite suite, uint64_t size, const SubtreeFn& subtree,
+                                EdgeMemo* memo = nullptr);
 Result<std::vector<Hash32>> InclusionProofFromSubtrees(Suite suite, uint64_t index,
-                                                       uint64_t size, const SubtreeFn& subtree);
+                                                       uint64_t size, const SubtreeFn& subtree,
+                                                       EdgeMemo* memo = nullptr);
 Result<std::vector<Hash32>> ConsistencyProofFromSubtrees(Suite suite, uint64_t size1,
-                                                         uint64_t size2, const SubtreeFn& subtree);
+                                                         uint64_t size2, const SubtreeFn& subtree,
+                                                         EdgeMemo* memo = nullptr);
 
 // The same over a full in-memory leaf-hash list (reference; used by tests and the CLI).
 // `size` may be smaller than leaf_hashes.size() (a proof against an older tree);

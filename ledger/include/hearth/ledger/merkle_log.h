@@ -126,6 +126,8 @@ class MerkleLog {
   Status FetchTile(int tile_level, uint64_t tile_index, TileMemo* memo) const;
   Status ReadTile(int tile_level, uint64_t tile_index, std::string* value) const;
   Status LoadFrontier();
+  // The edge memo to use for proofs at `size` (merkle.h EdgeMemo), or nullptr.
+  merkle::EdgeMemo* EdgeMemoFor(uint64_t size) const;
   void StageNode(int level, uint64_t index, const Hash32& h);
 
   Suite suite_;
@@ -144,6 +146,9 @@ class MerkleLog {
   mutable std::vector<CachedTile> tile_cache_;  // kTileCacheSlots entries once used
   mutable std::array<CachedTile, merkle::kLevelMax / kTileHeight + 1> edge_cache_;
   uint64_t committed_version_ = 0;  // incremented by MarkFlushed
+  // Right-edge range hashes of the last committed size proved at (most proofs in a receipt
+  // or an audit share one size): saves ~log n node hashes per proof.
+  mutable merkle::EdgeMemo edge_memo_;
 };
 
 }  // namespace hearth

@@ -75,9 +75,10 @@ Status VerifyReceiptSignature(const PublicKey& key, std::string_view chain_id,
 // The receipt of `result`, a check of `request` evaluated over `evidence` (whose reads it
 // records), at the checkpoint (header, certificate) of evidence.height(), signed by
 // genesis member `member` with its node key `signer`. The text is the receipt's canonical
-// JSON (signature included) and a newline, so its hash is ReceiptHash's. InvalidArgument when the header or certificate is not
-// the evidence's checkpoint, or a key the result lists was not read through `evidence`.
-// When receipt_hash is not null it is set to the receipt's ReceiptHash.
+// JSON (signature included) and a newline. InvalidArgument when the header or certificate
+// is not the evidence's checkpoint, or a key the result lists was not read through
+// `evidence`. When receipt_hash is not null it is set to the hash the node signed
+// (= ReceiptHash(suite, text), computed once while building).
 Result<std::string> BuildReceipt(const Trust& trust, const CheckRequest& request,
                                  const CheckResult& result, StoreEvidence& evidence,
                                  const BlockHeader& header, const CommitCertificate& certificate,
