@@ -15,7 +15,10 @@
 // node under load, the sum over all pids covers the other nodes' work too (they commit the
 // access records checks make); node-wait is the time per request the first pid's threads
 // were runnable but had no CPU (run-queue wait from schedstat: the machine's contention). Then, per connection count, the ratios: main p99 / --target-p99-ms,
-// main req/s / reference req/s; at the end the target line (p99 at --target-connections).
+// main req/s / reference req/s; with --pids, the closed loop's floor (Little's law: the mean
+// latency at N connections is at least N x CPU per request of every process / cores, all
+// processes sharing this machine's cores) and the CPU per request a mean latency of
+// --target-p99-ms would allow; at the end the target line (p99 at --target-connections).
 // Every answer that is not 2xx (or lacks --expect-header) and every transport failure is an
 // error, counted by status and printed with the first error body.
 //
@@ -60,6 +63,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <numeric>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -414,7 +418,7 @@ struct StepResult {
   uint64_t requests = 0, ok = 0, warm = 0, warm_errors = 0;
   std::map<std::string, uint64_t> errors;
   std::string first_error;
-  double seconds = 0, rps = 0, p50 = 0, p90 = 0, p99 = 0, max = 0, answer_kb = 0;
+  double seconds = 0, rps = 0, mean = 0, p50 = 0, p90 = 0, p99 = 0, max = 0, answer_kb = 0;
   double client_cpu_ms = 0, node_cpu_ms = NAN, all_cpu_ms = NAN, node_wait_ms = NAN;  // per timed request
   uint64_t error_count() const {
     uint64_t n = warm_errors;
@@ -482,6 +486,7 @@ StepResult RunStep(std::vector<std::unique_ptr<asio::io_context>>& iocs, std::ve
   r.requests = all.size();
   r.seconds = std::chrono::duration<double>(last - s.warmup_end).count();
   r.rps = r.seconds > 0 ? static_cast<double>(r.requests) / r.seconds : 0;
+  if (!all.empty()) r.mean = std::accumulate(all.begin(), all.end(), 0.0) / static_cast<double>(all.size());
   r.p50 = Quantile(all, 0.50);
   r.p90 = Quantile(all, 0.90);
   r.p99 = Quantile(all, 0.99);
@@ -630,6 +635,17 @@ int main(int argc, char** argv) {
                   main_r.rps / ref.rps, main_r.rps, ref.rps, main_name.c_str(), ref_w.name.c_str(), main_r.p50 - ref.p50);
     }
     std::printf("; load average %s\n", LoadAverage().c_str());
+    if (!o.pids.empty() && main_r.requests > 0) {
+      // Little's law for a closed loop: mean latency = n / throughput, and on a saturated
+      // machine throughput <= cores / (CPU per request, every process counted), so the mean
+      // cannot be below n x CPU per request / cores, however the work is scheduled.
+      const double cores = std::max(1u, std::thread::hardware_concurrency());
+      const double cpu = main_r.all_cpu_ms + main_r.client_cpu_ms;
+      std::printf("floor    %5zu  mean latency >= %zu x %.2f ms CPU per request (--pids + client) / %.0f cores = %.2f ms"
+                  " (measured mean %.2f ms); a mean of %.0f ms allows at most %.2f ms CPU per request\n",
+                  n, n, cpu, cores, static_cast<double>(n) * cpu / cores, main_r.mean, o.target_p99_ms,
+                  o.target_p99_ms * cores / static_cast<double>(n));
+    }
     std::fflush(stdout);
     main_results.push_back(main_r);
     if (o.ref) pairs.emplace_back(ref, main_r);

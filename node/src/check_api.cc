@@ -147,8 +147,8 @@ HttpResponse PostCheck(Node& node, const HttpRequest& r) {
       verify::RunCheck(node.store(), height, node.trust(), req, *node.node_signing_key(), *member);
   if (!outcome.ok()) return CheckError(outcome.status());
 
-  // The access record: durable (outbox) before the receipt leaves. RunCheck hashed the
-  // canonical text it wrote (= ReceiptHash of the receipt, tests/verify/receipt_writer_test).
+  // The access record: durable (outbox) before the receipt leaves. Its receipt_hash is the
+  // hash RunCheck signed (= ReceiptHash of the receipt text, tests/verify/receipt_test).
   AccessRecord access;
   access.caseworker = r.principal ? r.principal->name : std::string("unknown");
   access.agency = r.principal && r.principal->agency ? *r.principal->agency : node.agency();
