@@ -472,6 +472,64 @@ TEST_CASE("corruption is reported as Corruption naming the key, never NotFound")
   }
 }
 
+// The block store releases its lock while a commit's batch is written, so readers prove at
+// the committed size while that batch may already be visible in the store and not yet
+// marked flushed: the right-edge tiles they read are then the newer, longer values. Complete
+// nodes never change, so those values answer every question about the committed size.
+TEST_CASE("proofs at the committed size while the next batch is already visible") {
+  const Suite suite = Suite::kEd25519Sha256;
+  const std::vector<Hash32> leaves = test::TestLeaves(suite, 300, 11);
+  const NaiveTable table(suite, std::vector<Hash32>(leaves.begin(), leaves.begin() + 100));
+  // Committed sizes whose right-edge tiles grow in the next batch (21: tile (0,1) 5 -> 11
+  // bottom nodes; 100: tiles (0,6) and (1,0) grow), and a batch that completes a tile.
+  for (auto [committed, next] : {std::pair<uint64_t, uint64_t>{21, 27}, {100, 300}, {30, 32}}) {
+    INFO("committed " << committed << ", next batch up to " << next);
+    MemKv db;
+    MerkleLog log(suite, &db, kPrefix);
+    REQUIRE(log.Open().ok());
+    for (uint64_t i = 0; i < committed; ++i) REQUIRE(log.Append(leaves[i]).ok());
+    CommitToMem(log, db);
+    for (uint64_t i = committed; i < next; ++i) REQUIRE(log.Append(leaves[i]).ok());
+    REQUIRE(log.FlushTo(&db).ok());  // visible at once, MarkFlushed not yet called
+    const NaiveTable small(suite, std::vector<Hash32>(leaves.begin(), leaves.begin() + static_cast<long>(std::min<uint64_t>(committed, 100))));
+    for (uint64_t size = 1; size <= std::min<uint64_t>(committed, 100); ++size) {
+      INFO("size " << size);
+      auto root = log.RootAt(size);
+      REQUIRE(root.status().ToString() == "ok");
+      REQUIRE(*root == small.roots[size]);
+      for (uint64_t i = 0; i < size; i += 3) {
+        auto proof = log.InclusionProof(i, size);
+        REQUIRE(proof.status().ToString() == "ok");
+        REQUIRE(*proof == small.paths.at({i, size}));
+      }
+      for (uint64_t m = 1; m <= size; m += 5) {
+        auto proof = log.ConsistencyProof(m, size);
+        REQUIRE(proof.status().ToString() == "ok");
+        REQUIRE(*proof == small.proofs.at({m, size}));
+      }
+    }
+    log.MarkFlushed();
+    REQUIRE(log.committed_size() == next);
+    if (next <= 100) {
+      for (uint64_t i = 0; i < next; ++i) {
+        auto proof = log.InclusionProof(i, next);
+        REQUIRE(proof.ok());
+        REQUIRE(*proof == table.paths.at({i, next}));
+      }
+    }
+    REQUIRE(log.Root() == test::NaiveMth(suite, std::span<const Hash32>(leaves).first(next)));
+  }
+  SECTION("a longer tile with nothing staged is still corruption") {
+    MemKv db = BuildMem(suite, 994);
+    MemKv newer = BuildMem(suite, 1000);
+    MerkleLog keys(suite, &db, kPrefix);
+    db.Put(keys.TileKey(0, 62), newer.map().at(keys.TileKey(0, 62)));
+    Status st = MerkleLog(suite, &db, kPrefix).Open();
+    CHECK(st.code() == Code::kCorruption);
+    CHECK(st.message().find("value is 480 bytes, want 96") != std::string::npos);
+  }
+}
+
 TEST_CASE("MerkleLog parameter errors and the staged-leaves bound") {
   const Suite suite = Suite::kEd25519Sha256;
   MemKv db = BuildMem(suite, 10);

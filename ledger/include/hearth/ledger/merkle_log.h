@@ -95,9 +95,12 @@ class MerkleLog {
   // may be repeated into a fresh batch.
   Status FlushTo(KvWriter* batch) const;
   // The batch that FlushTo filled is durable: staged state becomes committed.
-  // REQUIRES: no read of this log between the batch becoming visible in the KvReader and
-  // this call (tiles are length-checked against the committed size, so such a read would
-  // report Corruption).
+  // Between the batch becoming visible in the KvReader and this call, reads at committed
+  // sizes stay right (the block store lets proofs run while it writes the batch): the only
+  // stored values a batch changes are the committed partial tiles, one per tile level, and
+  // FlushTo has just read each of them into the edge cache, where such reads find them
+  // (their stored value, now longer, would fail the length check). Tested in
+  // merkle_log_test "proofs at the committed size while the next batch is already visible".
   void MarkFlushed();
   // The batch failed or was dropped: back to the committed state.
   void DiscardStaged();
