@@ -43,11 +43,14 @@ Result<Hash32> RangeHash(Suite suite, uint64_t start, uint64_t count, const Subt
   return acc;
 }
 
-// MTH(D[start:size]) for a range on the right edge of D[size], through `memo` when given.
-Result<Hash32> EdgeRangeHash(Suite suite, uint64_t start, uint64_t size, const SubtreeFn& subtree,
-                             EdgeMemo* memo) {
-  HEARTH_CHECK(start < size);
-  const uint64_t count = size - start;
+// MTH(D[start:end]), a range the RFC recursion over D[size] visits: perfect, or ending at
+// the right edge (once the walk leaves the edge, every range is a power of two). Edge
+// ranges go through `memo` when given.
+Result<Hash32> WalkRangeHash(Suite suite, uint64_t start, uint64_t end, uint64_t size,
+                             const SubtreeFn& subtree, EdgeMemo* memo) {
+  HEARTH_CHECK(start < end && end <= size);
+  const uint64_t count = end - start;
+  HEARTH_CHECK(std::has_single_bit(count) || end == size);
   // A perfect range is one subtree call: nothing to save.
   if (memo == nullptr || std::has_single_bit(count)) return RangeHash(suite, start, count, subtree);
   if (memo->size != size) {
@@ -174,7 +177,7 @@ Result<Hash32> RootFromSubtrees(Suite suite, uint64_t size, const SubtreeFn& sub
                                 EdgeMemo* memo) {
   HEARTH_RETURN_IF_ERROR(CheckSize(size, "size"));
   if (size == 0) return EmptyRoot(suite);
-  return EdgeRangeHash(suite, 0, size, subtree, memo);
+  return WalkRangeHash(suite, 0, size, size, subtree, memo);
 }
 
 Result<std::vector<Hash32>> InclusionProofFromSubtrees(Suite suite, uint64_t index, uint64_t size,
@@ -188,11 +191,8 @@ Result<std::vector<Hash32>> InclusionProofFromSubtrees(Suite suite, uint64_t ind
   while (count > 1) {
     uint64_t k = SplitPoint(count);
     if (m < k) {
-      // [start+k, start+count) is perfect, or it ends at the right edge (only the edge's
-      // ranges are not perfect: once the walk goes left, every range is a power of two).
-      HEARTH_CHECK(std::has_single_bit(count - k) || start + count == size);
-      HEARTH_ASSIGN_OR_RETURN(Hash32 sibling, EdgeRangeHash(suite, start + k, start + count, subtree,
-                                                            start + count == size ? memo : nullptr));
+      HEARTH_ASSIGN_OR_RETURN(Hash32 sibling,
+                              WalkRangeHash(suite, start + k, start + count, size, subtree, memo));
       proof.push_back(sibling);
       count = k;
     } else {
@@ -220,9 +220,8 @@ Result<std::vector<Hash32>> ConsistencyProofFromSubtrees(Suite suite, uint64_t s
   while (m != count) {
     uint64_t k = SplitPoint(count);
     if (m <= k) {
-      HEARTH_CHECK(std::has_single_bit(count - k) || start + count == size2);
-      HEARTH_ASSIGN_OR_RETURN(Hash32 sibling, EdgeRangeHash(suite, start + k, start + count, subtree,
-                                                            start + count == size2 ? memo : nullptr));
+      HEARTH_ASSIGN_OR_RETURN(Hash32 sibling,
+                              WalkRangeHash(suite, start + k, start + count, size2, subtree, memo));
       siblings.push_back(sibling);
       count = k;
     } else {
@@ -237,8 +236,8 @@ Result<std::vector<Hash32>> ConsistencyProofFromSubtrees(Suite suite, uint64_t s
   std::vector<Hash32> proof;
   proof.reserve(siblings.size() + 1);
   if (!whole) {
-    HEARTH_ASSIGN_OR_RETURN(Hash32 seed, EdgeRangeHash(suite, start, start + count, subtree,
-                                                       start + count == size2 ? memo : nullptr));
+    HEARTH_ASSIGN_OR_RETURN(Hash32 seed,
+                            WalkRangeHash(suite, start, start + count, size2, subtree, memo));
     proof.push_back(seed);
   }
   proof.insert(proof.end(), siblings.rbegin(), siblings.rend());

@@ -121,7 +121,9 @@ inline TxBody BodyOf(TxPayload payload, uint64_t nonce = 1) {
   b.issued_at_ms = kTimeMs;
   b.nonce = nonce;
   b.payload = std::move(payload);
-  b.signer = Label("placeholder signer");  // Sign replaces it with the key's id
+  // A body not signed yet names a fixed test id as its signer; Transaction::Sign sets the
+  // signing key's id.
+  b.signer = Label("sample signer");
   return b;
 }
 

@@ -27,8 +27,8 @@ using testing::ReceiptChain;
 json Parse(const std::string& text) { return json::parse(text); }
 
 std::string Resign(json receipt, const PrivateKey& key, const std::string& chain_id) {
-  Status s = SignReceiptJson(receipt, key, chain_id);
-  REQUIRE(s.ok());
+  Result<Hash32> signed_hash = SignReceiptJson(receipt, key, chain_id);
+  REQUIRE(signed_hash.ok());
   return receipt.dump(-1, ' ', false);
 }
 

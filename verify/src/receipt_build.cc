@@ -226,11 +226,8 @@ Status Gather(const Trust& trust, const CheckRequest& request, const CheckResult
 Result<std::string> BuildViaTree(const ReceiptParts& parts, const PrivateKey& signer,
                                  Hash32* receipt_hash) {
   HEARTH_ASSIGN_OR_RETURN(nlohmann::json body, receipt_internal::ReceiptBody(parts));
-  HEARTH_ASSIGN_OR_RETURN(std::string canonical_body, CanonicalJson(body));
-  const Hash32 hash = ReceiptBodyHash(parts.trust->suite, canonical_body);
+  HEARTH_ASSIGN_OR_RETURN(Hash32 hash, SignReceiptJson(body, signer, parts.trust->chain_id));
   if (receipt_hash != nullptr) *receipt_hash = hash;
-  HEARTH_ASSIGN_OR_RETURN(Bytes signature, SignReceiptHash(signer, parts.trust->chain_id, hash));
-  body["signature"] = ToHex(signature);
   HEARTH_ASSIGN_OR_RETURN(std::string text, CanonicalJson(body));
   text += '\n';
   return text;

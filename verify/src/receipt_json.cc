@@ -205,14 +205,15 @@ Result<std::string> CanonicalJsonMemberRange(const nlohmann::json& value, std::s
 
 }  // namespace receipt_internal
 
-Status SignReceiptJson(nlohmann::json& receipt, const PrivateKey& key, std::string_view chain_id) {
+Result<Hash32> SignReceiptJson(nlohmann::json& receipt, const PrivateKey& key,
+                               std::string_view chain_id) {
   HEARTH_CHECK(receipt.is_object());
   receipt.erase("signature");
   HEARTH_ASSIGN_OR_RETURN(std::string canonical, CanonicalJson(receipt));
-  HEARTH_ASSIGN_OR_RETURN(Bytes signature,
-                          SignReceiptHash(key, chain_id, ReceiptBodyHash(key.suite(), canonical)));
+  const Hash32 hash = ReceiptBodyHash(key.suite(), canonical);
+  HEARTH_ASSIGN_OR_RETURN(Bytes signature, SignReceiptHash(key, chain_id, hash));
   receipt["signature"] = ToHex(signature);
-  return Status::Ok();
+  return hash;
 }
 
 Hash32 ReceiptBodyHash(Suite suite, std::string_view canonical_body) {

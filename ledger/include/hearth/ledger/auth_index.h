@@ -60,10 +60,12 @@
 // root (a checkpoint's) can be made at any time. Keys sort by version, so each block's
 // pages are appended in key order. The list at an old version is the first `count`
 // entries of the current list (lists only grow).
-// Garbage collection (not implemented): a page written at version v is stale from the
-// version that rewrites its position; pruning versions < p would need a stale-page index
-// (u64 BE stale_since ‖ page key), written with each block, to delete pages with
-// stale_since <= p; list entries are never garbage.
+// Retention, by design: every version's pages are kept, because receipts and audits are
+// proved against past checkpoints and must stay provable (disk grows with the pages each
+// block rewrites; memory does not, see PERFORMANCE.md "Node memory"). Should a deployment
+// ever prune versions < p, a page written at version v is stale from the version that
+// rewrites its position, so a stale-page index (u64 BE stale_since ‖ page key) written with
+// each block would find the pages with stale_since <= p; list entries are never stale.
 //
 // Write discipline (kv.h): ApplyBlock stages pages, list entries, the root and the meta in
 // memory; reads see staged state; FlushTo puts them into the caller's batch; MarkFlushed

@@ -58,8 +58,10 @@ inline constexpr size_t kReceiptDepthMax = 64;
 Result<std::string> CanonicalJson(const nlohmann::json& value, std::string_view root = "receipt");
 
 // Sets receipt["signature"] to the hex signature of `key` over the canonical JSON of every
-// other member (erasing any old signature first). REQUIRES: receipt.is_object().
-Status SignReceiptJson(nlohmann::json& receipt, const PrivateKey& key, std::string_view chain_id);
+// other member (erasing any old signature first); returns the receipt hash it signed
+// (ReceiptBodyHash). REQUIRES: receipt.is_object().
+Result<Hash32> SignReceiptJson(nlohmann::json& receipt, const PrivateKey& key,
+                               std::string_view chain_id);
 
 // The receipt hash: H(canonical text of every member except "signature"), H the suite hash.
 // It is what the node signs and what an access record's receipt_hash names.
