@@ -65,6 +65,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "hearth/ledger/block.h"
 #include "hearth/ledger/crypto.h"
 #include "hearth/ledger/db.h"
@@ -83,6 +85,37 @@ namespace {
 
 constexpr std::string_view kChain = "bench-check";
 constexpr uint32_t kLastMonth = 202510;
+
+// Bytes of a receipt's text by part (each part's canonical text), summed over receipts:
+// what a change of the receipt format would save.
+struct ReceiptShares {
+  size_t receipts = 0, total = 0, evidence_tx = 0, inclusion = 0, index_proof = 0, index_ids = 0,
+         member_months = 0;
+  void Add(const std::string& text) {
+    const nlohmann::json r = nlohmann::json::parse(text);
+    const auto len = [](const nlohmann::json& v) { return v.dump().size(); };
+    ++receipts;
+    total += text.size();
+    for (const auto& e : r.at("evidence")) {
+      evidence_tx += len(e.at("tx"));
+      inclusion += len(e.at("inclusion_proof"));
+    }
+    for (const auto& i : r.at("index")) {
+      index_proof += len(i.at("proof"));
+      index_ids += len(i.at("ids"));
+    }
+    member_months += len(r.at("member_months"));
+    inclusion += len(r.at("proof_nodes"));  // format 3: the proofs' node table and positions
+  }
+  void Print() const {
+    if (receipts == 0) return;
+    const auto pct = [&](size_t n) { return 100.0 * static_cast<double>(n) / static_cast<double>(total); };
+    std::printf("    receipt bytes by part: evidence tx %.0f%%, inclusion proofs %.0f%%, index proofs %.0f%%, "
+                "index id lists %.0f%%, member-months %.0f%%, the rest %.0f%%\n",
+                pct(evidence_tx), pct(inclusion), pct(index_proof), pct(index_ids), pct(member_months),
+                pct(total - evidence_tx - inclusion - index_proof - index_ids - member_months));
+  }
+};
 
 struct Options {
   size_t households = 14000;
@@ -644,8 +677,10 @@ int main(int argc, char** argv) {
     receipt_hash.ms.push_back(Ms(Clock::now() - t0));
   }
   size_t receipt_bytes = 0;
+  ReceiptShares shares;
   for (const std::string& text : receipts) {
     receipt_bytes += text.size();
+    shares.Add(text);
     const auto t0 = Clock::now();
     Status st = verify::VerifyReceipt(text, trust);
     verify_stats.ms.push_back(Ms(Clock::now() - t0));
@@ -689,6 +724,7 @@ int main(int argc, char** argv) {
   std::printf("  receipt    p50 %.3f ms  p99 %.3f ms  mean %.3f ms   (target p99 <= 20 ms), mean %.0f KB\n",
               receipt.Quantile(0.5), receipt.Quantile(0.99), receipt.Mean(),
               receipts.empty() ? 0.0 : static_cast<double>(receipt_bytes) / static_cast<double>(receipts.size()) / 1024);
+  shares.Print();
   std::printf("    parts (second pass): decision with index proofs p50 %.3f / p99 %.3f ms; "
               "BuildReceipt (inclusion proofs, JSON, signature) p50 %.3f / p99 %.3f ms\n",
               part_decide.Quantile(0.5), part_decide.Quantile(0.99), part_build.Quantile(0.5),

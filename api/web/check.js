@@ -310,6 +310,16 @@ export function renderMemberTable(r) {
     table(t('members.title'), head, body, { id: 'member-table' }),
     el('details', { class: 'print-hide' }, el('summary', { text: t('amounts.title', { n: amounts.length }) }), detail));
 }
+// An evidence item's inclusion proof: its positions in the receipt's proof_nodes table
+// (receipt format 3, docs/RECEIPT.md). A position outside the table makes the proof fail.
+function proofNodes(receipt, item) {
+  const nodes = Array.isArray(receipt.proof_nodes) ? receipt.proof_nodes : [];
+  if (!Array.isArray(item.inclusion_proof)) throw new Error('inclusion_proof is not a list');
+  return item.inclusion_proof.map((at) => {
+    if (!Number.isInteger(at) || at < 0 || at >= nodes.length) throw new Error('bad proof position');
+    return nodes[at];
+  });
+}
 export async function checkEvidenceProofs(check) {
   const r = check.receipt;
   const cp = r.checkpoint || {};
@@ -324,7 +334,7 @@ export async function checkEvidenceProofs(check) {
     let ok = false;
     try {
       ok = (await txIdMatches(e.tx, e.id)) &&
-           (await verifyInclusion(e.id, e.log_index, cp.log_size, e.inclusion_proof, cp.log_root));
+           (await verifyInclusion(e.id, e.log_index, cp.log_size, proofNodes(r, e), cp.log_root));
     } catch (err) {
       ok = false;
     }

@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -118,13 +119,13 @@ TEST_CASE("a check's receipt verifies offline (ed25519-sha256)") { CheckVerifies
 TEST_CASE("a check's receipt verifies offline (sm2-sm3)") { CheckVerifies(Suite::kSm2Sm3); }
 
 // docs/RECEIPT.md section 3, checked from the outside: the node signs the suite hash of the
-// canonical body under "hearth/receipt/v2", not the body; format 1 is refused by name.
+// canonical body under "hearth/receipt/v2", not the body; formats 1 and 2 are refused by name.
 void CheckSignedBytes(Suite suite) {
   ReceiptChain chain(suite);
   chain.Build();
   const CheckOutcome out = Run(chain, chain.height());
   json r = Parse(out.receipt);
-  CHECK(r["format"] == 2);
+  CHECK(r["format"] == 3);
   auto signature = FromHex(r["signature"].get<std::string>());
   REQUIRE(signature.ok());
   json body = r;
@@ -147,8 +148,20 @@ void CheckSignedBytes(Suite suite) {
   REQUIRE(old_sig.ok());
   old["signature"] = ToHex(*old_sig);
   const std::string m = ExpectRejected(old.dump(-1, ' ', false), chain.trust());
-  CHECK(m.rfind("receipt.format: 1 is not 2", 0) == 0);
+  CHECK(m.rfind("receipt.format: 1 is not 3", 0) == 0);
   CHECK(m.find("format 1 receipts") != std::string::npos);
+  // Format 2 (every proof's hashes written out), signed as format 3 is: refused by name.
+  json two = r;
+  two["format"] = 2;
+  for (json& e : two["evidence"]) {
+    json hashes = json::array();
+    for (const json& at : e["inclusion_proof"]) hashes.push_back(r["proof_nodes"][at.get<size_t>()]);
+    e["inclusion_proof"] = hashes;
+  }
+  two.erase("proof_nodes");
+  const std::string m2 = ExpectRejected(Resign(two, chain.node_key(0), chain_id), chain.trust());
+  CHECK(m2.rfind("receipt.format: 2 is not 3", 0) == 0);
+  CHECK(m2.find("format 2 receipts") != std::string::npos);
   // Format 2 with a signature over the whole body (the old signed bytes): rejected.
   json whole = r;
   whole.erase("signature");
@@ -395,6 +408,57 @@ TEST_CASE("StoreEvidence reads the list at the checkpoint and refuses past its l
   CHECK((*limited_txs)->Filed(key).status().code() == Code::kOutOfRange);
 }
 
+// docs/RECEIPT.md "proof_nodes": the table holds each distinct proof hash once, in order of
+// first use; every proof is positions in it; any other table is rejected even when every
+// proof it gives still verifies and the receipt is re-signed.
+TEST_CASE("inclusion proofs are positions in one table of distinct proof nodes") {
+  ReceiptChain chain(Suite::kEd25519Sha256);
+  chain.Build();
+  const json r = Parse(Run(chain, chain.height()).receipt);
+  const json& nodes = r["proof_nodes"];
+  REQUIRE(r["evidence"].size() >= 5);
+  size_t refs = 0, next_new = 0;
+  std::set<std::string> distinct;
+  for (const json& e : r["evidence"]) {
+    for (const json& at : e["inclusion_proof"]) {
+      const size_t k = at.get<size_t>();
+      REQUIRE(k < nodes.size());
+      CHECK(k <= next_new);  // first use in table order
+      if (k == next_new) ++next_new;
+      ++refs;
+    }
+  }
+  for (const json& n : nodes) distinct.insert(n.get<std::string>());
+  CHECK(next_new == nodes.size());          // every node used
+  CHECK(distinct.size() == nodes.size());   // each once
+  CHECK(refs > nodes.size());               // the proofs share nodes
+  const std::string& chain_id = chain.trust().chain_id;
+  // The same nodes in another order, every position remapped: each proof still gives the
+  // same hashes, but the table is not canonical.
+  json swapped = r;
+  std::swap(swapped["proof_nodes"][0], swapped["proof_nodes"][1]);
+  for (json& e : swapped["evidence"]) {
+    for (json& at : e["inclusion_proof"]) {
+      if (at == 0) at = 1; else if (at == 1) at = 0;
+    }
+  }
+  CHECK(ExpectRejected(Resign(swapped, chain.node_key(0), chain_id), chain.trust())
+            .rfind("receipt.", 0) == 0);
+  CHECK(ExpectRejected(Resign(swapped, chain.node_key(0), chain_id), chain.trust())
+            .rfind("receipt.signature", 0) != 0);
+  // An unused node appended, or a node repeated and used by one proof: rejected.
+  json unused = r;
+  unused["proof_nodes"].push_back(std::string(64, 'a'));
+  CHECK(ExpectRejected(Resign(unused, chain.node_key(0), chain_id), chain.trust())
+            .rfind("receipt.proof_nodes", 0) == 0);
+  json repeated = r;
+  const size_t first = repeated["evidence"][0]["inclusion_proof"][0].get<size_t>();
+  repeated["proof_nodes"].push_back(repeated["proof_nodes"][first]);
+  repeated["evidence"][0]["inclusion_proof"][0] = repeated["proof_nodes"].size() - 1;
+  CHECK(ExpectRejected(Resign(repeated, chain.node_key(0), chain_id), chain.trust())
+            .rfind("receipt.", 0) == 0);
+}
+
 TEST_CASE("malformed receipts are rejected naming what is wrong") {
   ReceiptChain chain(Suite::kEd25519Sha256);
   chain.Build();
@@ -411,7 +475,23 @@ TEST_CASE("malformed receipts are rejected naming what is wrong") {
   CHECK(ExpectRejected(r.dump(), trust).rfind("receipt.evidence[0].tx", 0) == 0);
   r = Parse(receipt);
   r["evidence"][1]["inclusion_proof"].push_back(std::string(64, '0'));
-  CHECK(ExpectRejected(r.dump(), trust).rfind("receipt.evidence[1].inclusion_proof", 0) == 0);
+  CHECK(ExpectRejected(r.dump(), trust).rfind("receipt.evidence[1].inclusion_proof[", 0) == 0);
+  r = Parse(receipt);
+  r["evidence"][1]["inclusion_proof"].push_back(0);  // a valid position, one hash too many
+  CHECK(ExpectRejected(r.dump(), trust).rfind("receipt.evidence[1].inclusion_proof: ", 0) == 0);
+  r = Parse(receipt);
+  r["evidence"][1]["inclusion_proof"][0] = r["proof_nodes"].size();
+  CHECK(ExpectRejected(r.dump(), trust).find("is not below the") != std::string::npos);
+  r = Parse(receipt);
+  r["evidence"][1]["inclusion_proof"][0] = -1;
+  CHECK(ExpectRejected(r.dump(), trust).rfind("receipt.evidence[1].inclusion_proof[0]: expected a position", 0) ==
+        0);
+  r = Parse(receipt);
+  r["proof_nodes"] = "00";
+  CHECK(ExpectRejected(r.dump(), trust) == "receipt.proof_nodes: expected an array, got a string");
+  r = Parse(receipt);
+  r.erase("proof_nodes");
+  CHECK(ExpectRejected(r.dump(), trust) == "receipt.proof_nodes: missing");
   r = Parse(receipt);
   r["index"][0]["extra"] = 1;
   CHECK(ExpectRejected(r.dump(), trust) == "receipt.index[0].extra: unknown field");

@@ -99,13 +99,16 @@ json CheckpointJson(const ReceiptParts& parts) {
               {"certificate", ToHex(parts.certificate_bytes)}};
 }
 
-json EvidenceJson(const std::vector<EvidenceItem>& evidence) {
+json EvidenceJson(const std::vector<EvidenceItem>& evidence, const ProofTable& table) {
   json out = json::array();
-  for (const EvidenceItem& e : evidence) {
+  for (size_t i = 0; i < evidence.size(); ++i) {
+    const EvidenceItem& e = evidence[i];
+    json refs = json::array();
+    for (uint32_t ref : table.Refs(i)) refs.push_back(ref);
     out.push_back(json{{"id", e.tx->id().Hex()},
                        {"log_index", e.log_index},
                        {"tx", ToHex(e.tx->Encode())},
-                       {"inclusion_proof", HashList(e.inclusion_proof)}});
+                       {"inclusion_proof", std::move(refs)}});
   }
   return out;
 }
@@ -148,7 +151,9 @@ Result<nlohmann::json> ReceiptBody(const ReceiptParts& parts) {
                            {"consent_tx", parts.request->consent.Hex()}};
   body["used_txs"] = HashList(r.used_txs);
   body["checkpoint"] = CheckpointJson(parts);
-  body["evidence"] = EvidenceJson(parts.evidence);
+  const ProofTable table = MakeProofTable(parts.evidence);
+  body["evidence"] = EvidenceJson(parts.evidence, table);
+  body["proof_nodes"] = HashList(table.nodes);
   body["index"] = IndexJson(parts.index);
   body["signer"] = parts.signer;
   return body;

@@ -2,6 +2,7 @@
 // docs/RECEIPT.md "Verification"). Trusts nothing but the genesis Trust.
 #include <algorithm>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -39,7 +40,8 @@ struct Parsed {
   CommitCertificate certificate;
   TxSetEvidence set;                                // the evidence, filed by IndexKeysOf
   std::vector<const LoggedTx*> txs;                 // the same, log order (owned by set)
-  std::vector<std::vector<Hash32>> proofs;          // inclusion proof of txs[i]
+  std::vector<Hash32> proof_nodes;                  // receipt.proof_nodes
+  std::vector<std::vector<Hash32>> proofs;          // inclusion proof of txs[i], resolved
   std::unordered_map<Hash32, size_t> tx_pos;        // id -> position in txs
   std::vector<ParsedIndex> index;
   std::unordered_map<Hash32, size_t> index_pos;     // key hash -> position in index
@@ -66,6 +68,33 @@ Result<std::vector<Hash32>> HashArray(const json& v, const std::string& path, si
     Result<Hash32> h = Hash32::FromHex(v[i].get_ref<const std::string&>());
     if (!h.ok()) return h.status().Annotate(At(path, i));
     out.push_back(*h);
+  }
+  return out;
+}
+
+// An evidence item's inclusion proof: positions in receipt.proof_nodes (format 3). Whether
+// the table is exactly the distinct nodes in first-use order is checked when the rebuilt
+// receipt is compared (step 8).
+Result<std::vector<Hash32>> ProofFromTable(const json& v, std::span<const Hash32> nodes,
+                                           const std::string& path) {
+  if (!v.is_array()) return Status::VerifyFailed(path + ": expected an array");
+  if (v.size() > merkle::kProofHashesMax) {
+    return Status::VerifyFailed(path + ": " + std::to_string(v.size()) + " elements exceed " +
+                                std::to_string(merkle::kProofHashesMax));
+  }
+  std::vector<Hash32> out;
+  out.reserve(v.size());
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (!v[i].is_number_unsigned()) {
+      return Status::VerifyFailed(At(path, i) + ": expected a position in receipt.proof_nodes");
+    }
+    const uint64_t at = v[i].get<uint64_t>();
+    if (at >= nodes.size()) {
+      return Status::VerifyFailed(At(path, i) + ": position " + std::to_string(at) +
+                                  " is not below the " + std::to_string(nodes.size()) +
+                                  " entries of receipt.proof_nodes");
+    }
+    out.push_back(nodes[at]);
   }
   return out;
 }
@@ -133,6 +162,10 @@ Status ParseCheckpoint(const json& root, const Trust& trust, Parsed& p) {
 // and is included in the checkpoint's log.
 Status ParseEvidence(const json& root, const Trust& trust, Parsed& p) {
   JsonFields top(root, "receipt");
+  const json* nodes = nullptr;
+  HEARTH_RETURN_IF_ERROR(top.Array("proof_nodes", &nodes));
+  HEARTH_ASSIGN_OR_RETURN(p.proof_nodes,
+                          HashArray(*nodes, "receipt.proof_nodes", kCheckTxsMax * merkle::kProofHashesMax));
   const json* list = nullptr;
   HEARTH_RETURN_IF_ERROR(top.Array("evidence", &list));
   if (list->size() > kCheckTxsMax) {
@@ -169,8 +202,7 @@ Status ParseEvidence(const json& root, const Trust& trust, Parsed& p) {
                                   std::to_string(p.header.log_size));
     }
     HEARTH_ASSIGN_OR_RETURN(std::vector<Hash32> proof,
-                            HashArray(*proof_json, path + ".inclusion_proof",
-                                      merkle::kProofHashesMax));
+                            ProofFromTable(*proof_json, p.proof_nodes, path + ".inclusion_proof"));
     Status inc = merkle::VerifyInclusion(trust.suite, merkle::LeafHash(trust.suite, id.view()),
                                          log_index, p.header.log_size, p.header.log_root, proof);
     if (!inc.ok()) return inc.Annotate(path + ".inclusion_proof");
@@ -328,7 +360,9 @@ Status ParseHeaderFields(const json& root, const Trust& trust, Parsed& p) {
         "receipt.format: " + std::to_string(format) + " is not " + std::to_string(kReceiptFormat) +
         (format == 1 ? " (format 1 receipts, signed over the whole text, were issued only by "
                        "development builds and are no longer accepted)"
-                     : ""));
+         : format == 2 ? " (format 2 receipts, which wrote out every inclusion proof's hashes, "
+                         "were issued only by development builds and are no longer accepted)"
+                       : ""));
   }
   std::string chain_id, suite;
   Hash32 genesis_hash;

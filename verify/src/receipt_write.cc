@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "hearth/base/check.h"
@@ -198,14 +199,17 @@ void WriteCheckpoint(const ReceiptParts& parts, CanonicalWriter& w) {
   w.Close();
 }
 
-void WriteEvidence(const ReceiptParts& parts, CanonicalWriter& w) {
+void WriteEvidence(const ReceiptParts& parts, const ProofTable& table, CanonicalWriter& w) {
   w.OpenArray();
-  for (const EvidenceItem& e : parts.evidence) {
+  for (size_t i = 0; i < parts.evidence.size(); ++i) {
+    const EvidenceItem& e = parts.evidence[i];
     w.Open();
     w.Key("id");
     w.Hash(e.tx->id());
     w.Key("inclusion_proof");
-    w.Hashes(e.inclusion_proof);
+    w.OpenArray();
+    for (uint32_t ref : table.Refs(i)) w.Uint(ref);
+    w.CloseArray();
     w.Key("log_index");
     w.Uint(e.log_index);
     w.Key("tx");
@@ -297,10 +301,10 @@ void WriteConditionsAndReasons(const CheckResult& r, CanonicalWriter& w, bool co
 }
 
 // An upper estimate of the text's size, so that it is written without reallocating.
-size_t EstimateBytes(const ReceiptParts& parts) {
-  size_t n = 8192 + parts.header_bytes.size() * 2 + parts.certificate_bytes.size() * 2;
+size_t EstimateBytes(const ReceiptParts& parts, const ProofTable& table) {
+  size_t n = 67 * table.nodes.size() + 8192 + parts.header_bytes.size() * 2 + parts.certificate_bytes.size() * 2;
   for (const EvidenceItem& e : parts.evidence) {
-    n += 160 + 2 * e.tx->EncodedSize() + 67 * e.inclusion_proof.size();
+    n += 160 + 2 * e.tx->EncodedSize() + 8 * e.inclusion_proof.size();
   }
   for (const IndexItem& i : parts.index) n += 2600 + 67 * i.ids.size();
   for (const MemberMonth& mm : parts.result->member_months) n += 200 + 140 * mm.amounts.size();
@@ -312,6 +316,25 @@ size_t EstimateBytes(const ReceiptParts& parts) {
 
 }  // namespace
 
+ProofTable MakeProofTable(std::span<const EvidenceItem> evidence) {
+  ProofTable t;
+  size_t total = 0;
+  for (const EvidenceItem& e : evidence) total += e.inclusion_proof.size();
+  std::unordered_map<Hash32, uint32_t> position;
+  position.reserve(total);
+  t.refs.reserve(total);
+  t.ends.reserve(evidence.size());
+  for (const EvidenceItem& e : evidence) {
+    for (const Hash32& h : e.inclusion_proof) {
+      const auto [it, added] = position.try_emplace(h, static_cast<uint32_t>(t.nodes.size()));
+      if (added) t.nodes.push_back(h);
+      t.refs.push_back(it->second);
+    }
+    t.ends.push_back(t.refs.size());
+  }
+  return t;
+}
+
 Status WriteReceiptBody(const ReceiptParts& parts, std::string* out, size_t* signature_at) {
   const Trust& trust = *parts.trust;
   const CheckRequest& req = *parts.request;
@@ -320,8 +343,9 @@ Status WriteReceiptBody(const ReceiptParts& parts, std::string* out, size_t* sig
   if (rule_set == nullptr) return Status::InvalidArgument("receipt: rule set not in the evidence");
   HEARTH_ASSIGN_OR_RETURN(std::shared_ptr<const std::string> rules,
                           RulesCanonical(r.rule_set_tx, rule_set->rules_json));
+  const ProofTable table = MakeProofTable(parts.evidence);
   out->clear();
-  out->reserve(EstimateBytes(parts) + rules->size());
+  out->reserve(EstimateBytes(parts, table) + rules->size());
   CanonicalWriter w(*out);
   w.Open();
   w.Key("chain_id");
@@ -333,7 +357,7 @@ Status WriteReceiptBody(const ReceiptParts& parts, std::string* out, size_t* sig
   w.Key("decision");
   w.Str(DecisionCode(r.decision));
   w.Key("evidence");
-  WriteEvidence(parts, w);
+  WriteEvidence(parts, table, w);
   w.Key("format");
   w.Uint(kReceiptFormat);
   w.Key("genesis_hash");
@@ -357,6 +381,8 @@ Status WriteReceiptBody(const ReceiptParts& parts, std::string* out, size_t* sig
   w.Uint(r.member_months_counted);
   w.Key("per_capita_monthly_fen");
   w.OptInt(r.per_capita_monthly_fen);
+  w.Key("proof_nodes");
+  w.Hashes(table.nodes);
   w.Key("reasons");
   WriteConditionsAndReasons(r, w, false);
   w.Key("request");

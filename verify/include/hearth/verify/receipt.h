@@ -5,10 +5,11 @@
 // A receipt is one JSON object: the request (ids only, never raw ID numbers), the decision,
 // reasons and figures, the rule set, the household declaration and consent, the checkpoint
 // (block header and commit certificate), the evidence (every transaction filed under every
-// index key the check read, each with its RFC 9162 inclusion proof), the index entries
+// index key the check read, each with its RFC 9162 inclusion proof as positions in the
+// receipt's table of proof nodes), the index entries
 // (each key's full id list and its proof against the checkpoint's index root), the signer
 // (genesis member index) and the signature of that member's node key over
-//   SigningBytes("hearth/receipt/v1", chain_id, CanonicalJson(receipt without "signature")).
+//   SigningBytes("hearth/receipt/v2", chain_id, H(CanonicalJson(receipt without "signature"))).
 //
 // Canonical JSON (CanonicalJson): the value serialised with object keys in ascending byte
 // order, no whitespace, integers in plain decimal, no floats anywhere, strings as
@@ -45,9 +46,11 @@
 
 namespace hearth::verify {
 
-// Format 2: the node signs the suite hash of the canonical body (docs/RECEIPT.md section 3);
-// format 1 (development builds before 2026-11-30) signed the whole body and is refused.
-inline constexpr uint32_t kReceiptFormat = 2;
+// Format 3: the node signs the suite hash of the canonical body (docs/RECEIPT.md section 3,
+// context unchanged since format 2), and the evidence's inclusion proofs are positions in one
+// table of distinct proof nodes (`proof_nodes`). Formats 1 (whole body signed) and 2 (each
+// proof's hashes written out) were issued only by development builds and are refused by name.
+inline constexpr uint32_t kReceiptFormat = 3;
 inline constexpr std::string_view kReceiptContext = "hearth/receipt/v2";
 // Largest receipt text accepted, and deepest JSON nesting (a rule set nests inside).
 inline constexpr size_t kReceiptBytesMax = size_t{64} << 20;
