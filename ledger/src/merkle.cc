@@ -51,8 +51,12 @@ Result<Hash32> WalkRangeHash(Suite suite, uint64_t start, uint64_t end, uint64_t
   HEARTH_CHECK(start < end && end <= size);
   const uint64_t count = end - start;
   HEARTH_CHECK(std::has_single_bit(count) || end == size);
-  // A perfect range is one subtree call: nothing to save.
-  if (memo == nullptr || std::has_single_bit(count)) return RangeHash(suite, start, count, subtree);
+  // A perfect range inside the tree is one subtree call: nothing to save. A perfect range on
+  // the right edge is memoised too: every proof at this size visits it, and reading it
+  // would replace the tile a caller's tile memo holds for the proof's own path.
+  if (memo == nullptr || (std::has_single_bit(count) && end != size)) {
+    return RangeHash(suite, start, count, subtree);
+  }
   if (memo->size != size) {
     memo->size = size;
     memo->ranges.clear();

@@ -274,6 +274,26 @@ Result<std::vector<Hash32>> MerkleLog::InclusionProof(uint64_t index, uint64_t s
       [this, &memo](int level, uint64_t i) { return Node(level, i, &memo); }, EdgeMemoFor(size));
 }
 
+Result<std::vector<std::vector<Hash32>>> MerkleLog::InclusionProofs(
+    std::span<const uint64_t> indices, uint64_t size) const {
+  HEARTH_CHECK(opened_);
+  if (size > size_) {
+    return Status::OutOfRange("size " + std::to_string(size) + " exceeds log size " +
+                              std::to_string(size_));
+  }
+  TileMemo memo;  // one for all: a tile stays in it until a proof needs another at its level
+  const merkle::SubtreeFn node = [this, &memo](int level, uint64_t i) { return Node(level, i, &memo); };
+  std::vector<std::vector<Hash32>> out;
+  out.reserve(indices.size());
+  for (uint64_t index : indices) {
+    Result<std::vector<Hash32>> proof =
+        merkle::InclusionProofFromSubtrees(suite_, index, size, node, EdgeMemoFor(size));
+    if (!proof.ok()) return proof.status().Annotate("leaf " + std::to_string(index));
+    out.push_back(std::move(*proof));
+  }
+  return out;
+}
+
 Result<std::vector<Hash32>> MerkleLog::ConsistencyProof(uint64_t size1, uint64_t size2) const {
   HEARTH_CHECK(opened_);
   if (size2 > size_) {

@@ -158,6 +158,16 @@ Result<std::vector<Hash32>> BlockStore::InclusionProof(uint64_t log_index, uint6
   return log_->InclusionProof(log_index, log_size);
 }
 
+Result<std::vector<std::vector<Hash32>>> BlockStore::InclusionProofs(
+    std::span<const uint64_t> log_indices, uint64_t log_size) const {
+  std::lock_guard lock(mu_);
+  if (log_size > head().log_size) {
+    return Status::OutOfRange("log size " + std::to_string(log_size) + " is beyond the committed " +
+                              std::to_string(head().log_size));
+  }
+  return log_->InclusionProofs(log_indices, log_size);
+}
+
 Result<std::vector<Hash32>> BlockStore::ConsistencyProof(uint64_t size1, uint64_t size2) const {
   std::lock_guard lock(mu_);
   if (size2 > head().log_size) {
@@ -193,15 +203,26 @@ Result<Hash32> BlockStore::IndexRootAt(uint64_t height) const {
 
 Result<IndexEntry> BlockStore::ProveIndex(const Hash32& key, uint64_t height) const {
   HEARTH_RETURN_IF_ERROR(CheckHeight(height));
-  std::lock_guard lock(mu_);
   IndexEntry entry;
-  HEARTH_ASSIGN_OR_RETURN(entry.root, index_->RootAt(height));
-  HEARTH_ASSIGN_OR_RETURN(IndexLookup lookup, index_->Prove(key, height));
-  entry.value = lookup.value;
-  entry.proof = std::move(lookup.proof);
-  if (entry.value.has_value()) {
-    HEARTH_RETURN_IF_ERROR(FillList(key, entry.value->count, &entry));
+  {
+    std::lock_guard lock(mu_);  // the page walk reads the index's shared page cache
+    HEARTH_ASSIGN_OR_RETURN(entry.root, index_->RootAt(height));
+    HEARTH_ASSIGN_OR_RETURN(IndexLookup lookup, index_->Prove(key, height));
+    entry.value = lookup.value;
+    entry.proof = std::move(lookup.proof);
   }
+  if (!entry.value.has_value()) return entry;
+  // The list (one read per id) from the committed entries alone, outside the lock, as
+  // IndexList reads it: every height <= head is durable. It must hold exactly the proven
+  // value's count; anything else (entries stored without locations) takes the locked path.
+  Result<std::vector<IndexListEntry>> list = index_->CommittedListUpTo(key, height);
+  if (list.ok() && list->size() == entry.value->count) {
+    SplitList(*list, &entry);
+    return entry;
+  }
+  if (!list.ok() && list.status().code() != Code::kFailedPrecondition) return list.status();
+  std::lock_guard lock(mu_);
+  HEARTH_RETURN_IF_ERROR(FillList(key, entry.value->count, &entry));
   return entry;
 }
 

@@ -232,6 +232,38 @@ TEST_CASE("MerkleLog over LevelDB: random sizes up to 10^5, before and after reo
   reader.reads = 0;
   REQUIRE(log.ConsistencyProof(1 + rng() % (total - 1), total).ok());
   CHECK(reader.reads <= 2 * 5 + 17);
+  // Many proofs at one size in one call: the same proofs as one at a time, in the order
+  // given (ascending or not); in ascending order, leaves that share a tile read it once.
+  for (uint64_t size : {total, total - 1, uint64_t{4097}}) {
+    std::vector<uint64_t> indices;
+    for (int k = 0; k < 75; ++k) {  // leaves in pairs that share their leaf tile
+      const uint64_t i = rng() % (size - 1);
+      indices.push_back(i);
+      indices.push_back(i ^ 1);
+    }
+    std::vector<uint64_t> sorted = indices;
+    std::sort(sorted.begin(), sorted.end());
+    for (const std::vector<uint64_t>* order : {&indices, &sorted}) {
+      // One at a time first, so that the upper tiles are in the log's cache for both.
+      reader.reads = 0;
+      std::vector<std::vector<Hash32>> singles;
+      for (uint64_t index : *order) {
+        auto one = log.InclusionProof(index, size);
+        REQUIRE(one.ok());
+        singles.push_back(*one);
+      }
+      const auto single_reads = reader.reads;
+      reader.reads = 0;
+      auto batch = log.InclusionProofs(*order, size);
+      REQUIRE(batch.ok());
+      CHECK(*batch == singles);
+      if (order == &sorted) CHECK(reader.reads * 3 <= single_reads * 2);
+    }
+  }
+  CHECK(log.InclusionProofs(std::vector<uint64_t>{1, total}, total).status().message().find("leaf " +
+                                                                                            std::to_string(total)) !=
+        std::string::npos);
+  CHECK(log.InclusionProofs(std::vector<uint64_t>{1}, total + 1).status().code() == Code::kOutOfRange);
   // A staged tail on top of the reopened log.
   for (uint64_t i = total; i < total + 777; ++i) REQUIRE(log.Append(leaves[i]).ok());
   std::set<uint64_t> tail_sizes = {total, total + 1, total + 776, total + 777, 1 + rng() % total};

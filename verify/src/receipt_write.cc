@@ -2,11 +2,13 @@
 // into one reserved buffer. Building an nlohmann tree and then serialising it cost about a
 // fifth of a receipt (docs/PERFORMANCE.md); this writes the same bytes with one allocation
 // for the text and a few for encodings. ReceiptBody (receipt_build.cc) stays the reference.
+#include <algorithm>
+#include <bit>
 #include <charconv>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "hearth/base/check.h"
@@ -320,15 +322,23 @@ ProofTable MakeProofTable(std::span<const EvidenceItem> evidence) {
   ProofTable t;
   size_t total = 0;
   for (const EvidenceItem& e : evidence) total += e.inclusion_proof.size();
-  std::unordered_map<Hash32, uint32_t> position;
-  position.reserve(total);
   t.refs.reserve(total);
   t.ends.reserve(evidence.size());
+  // Open addressing over positions in t.nodes (0 = empty slot), at most half full; the
+  // hashes are uniform, so their first 8 bytes pick the slot.
+  const size_t capacity = std::bit_ceil(std::max<size_t>(16, 2 * total));
+  std::vector<uint32_t> slots(capacity, 0);
   for (const EvidenceItem& e : evidence) {
     for (const Hash32& h : e.inclusion_proof) {
-      const auto [it, added] = position.try_emplace(h, static_cast<uint32_t>(t.nodes.size()));
-      if (added) t.nodes.push_back(h);
-      t.refs.push_back(it->second);
+      uint64_t mix = 0;
+      std::memcpy(&mix, h.bytes.data(), sizeof mix);
+      size_t at = static_cast<size_t>(mix) & (capacity - 1);
+      while (slots[at] != 0 && t.nodes[slots[at] - 1] != h) at = (at + 1) & (capacity - 1);
+      if (slots[at] == 0) {
+        t.nodes.push_back(h);
+        slots[at] = static_cast<uint32_t>(t.nodes.size());
+      }
+      t.refs.push_back(slots[at] - 1);
     }
     t.ends.push_back(t.refs.size());
   }

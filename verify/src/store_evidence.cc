@@ -79,13 +79,25 @@ Result<const StoreEvidence::TxRead*> StoreEvidence::ReadTx(const Hash32& id,
 }
 
 Status StoreEvidence::ProveInclusions() {
+  // In log order, in one call: the proofs share their upper tiles and the store's lock is
+  // taken once.
+  std::vector<TxRead*> todo;
   for (auto& [id, read] : txs_) {
-    if (read->proven) continue;
-    Result<std::vector<Hash32>> proof = store_.InclusionProof(read->logged.log_index,
-                                                              header_.log_size);
-    if (!proof.ok()) return proof.status().Annotate("inclusion proof of " + id.Hex());
-    read->inclusion_proof = std::move(*proof);
-    read->proven = true;
+    if (!read->proven) todo.push_back(read.get());
+  }
+  if (todo.empty()) return Status::Ok();
+  std::sort(todo.begin(), todo.end(), [](const TxRead* a, const TxRead* b) {
+    return a->logged.log_index < b->logged.log_index;
+  });
+  std::vector<uint64_t> indices;
+  indices.reserve(todo.size());
+  for (const TxRead* t : todo) indices.push_back(t->logged.log_index);
+  Result<std::vector<std::vector<Hash32>>> proofs = store_.InclusionProofs(indices, header_.log_size);
+  if (!proofs.ok()) return proofs.status().Annotate("inclusion proofs");
+  HEARTH_CHECK(proofs->size() == todo.size());
+  for (size_t i = 0; i < todo.size(); ++i) {
+    todo[i]->inclusion_proof = std::move((*proofs)[i]);
+    todo[i]->proven = true;
   }
   return Status::Ok();
 }

@@ -60,7 +60,9 @@ using SubtreeFn = std::function<Result<Hash32>(int level, uint64_t index)>;
 // call) and ranges D[start:size] that end at the tree's right edge, whose hash folds up to
 // popcount(size - start) perfect subtrees. Only the edge ranges cost node hashes, and the
 // same few (at most one per level) recur in every proof at that size: a receipt proves
-// ~100 leaves against one checkpoint size. An EdgeMemo keeps their hashes for one tree size.
+// ~100 leaves against one checkpoint size. An EdgeMemo keeps their hashes for one tree size
+// (perfect edge ranges too: they cost a subtree call each, which for MerkleLog may mean
+// fetching an edge tile in place of the proof's own).
 // It must only be shared between calls over the same tree (same leaves below `size`): a
 // memo is keyed by size alone. Not thread-safe; callers serialise its use.
 struct EdgeMemo {

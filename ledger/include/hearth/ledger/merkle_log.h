@@ -36,6 +36,7 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -89,6 +90,11 @@ class MerkleLog {
   // OutOfRange for sizes beyond the log, Corruption for bad stored tiles.
   Result<std::vector<Hash32>> InclusionProof(uint64_t index, uint64_t size) const;
   Result<std::vector<Hash32>> ConsistencyProof(uint64_t size1, uint64_t size2) const;
+  // InclusionProof of each index at one size, in the order given (errors as InclusionProof,
+  // naming the index). The proofs share the tiles they read: upper tiles are read once for
+  // all, and indices given in ascending order read each leaf tile once.
+  Result<std::vector<std::vector<Hash32>>> InclusionProofs(std::span<const uint64_t> indices,
+                                                           uint64_t size) const;
 
   // Puts every tile changed by staged appends, and the meta key, into `batch`. Reads at
   // most one committed partial tile per tile level. Does not change this object, so it

@@ -174,12 +174,18 @@ class BlockStore {
 
   // RFC 9162 proofs over the committed log (sizes <= head().log_size).
   Result<std::vector<Hash32>> InclusionProof(uint64_t log_index, uint64_t log_size) const;
+  // The inclusion proofs of many leaves at one size, in the order given, under one hold of
+  // the store's lock and sharing the tiles they read (MerkleLog::InclusionProofs).
+  Result<std::vector<std::vector<Hash32>>> InclusionProofs(std::span<const uint64_t> log_indices,
+                                                           uint64_t log_size) const;
   Result<std::vector<Hash32>> ConsistencyProof(uint64_t size1, uint64_t size2) const;
   Result<Hash32> LogRootAt(uint64_t log_size) const;
   Result<Hash32> LogLeafHash(uint64_t log_index) const;
   // Index root after block `height` (1..head).
   Result<Hash32> IndexRootAt(uint64_t height) const;
-  // `key` is an index key hash (IndexKeyHash). Its list and proof at block `height`.
+  // `key` is an index key hash (IndexKeyHash). Its list and proof at block `height`. The
+  // proof is taken under the store's lock; the list is read outside it (as IndexList
+  // reads it) when its entries carry locations and their number is the proven count.
   Result<IndexEntry> ProveIndex(const Hash32& key, uint64_t height) const;
   // The same list without proof, root or value (ids and locations only): what a decision
   // that is not turned into a receipt needs. Read from the key's list entries alone
