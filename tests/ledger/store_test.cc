@@ -301,11 +301,13 @@ TEST_CASE("list entries locate their transactions; a wrong or missing location i
   MemKv unused;
   const AuthIndex keys_of(suite, &unused, std::string(1, '\x08'));
   leveldb::WriteBatch batch;
+  std::vector<std::string> with_locations;
   for (size_t seq = 0; seq < listed->ids.size(); ++seq) {
     const std::string k = keys_of.ListKey(keys[0], seq);
     std::string v;
     REQUIRE(store->TEST_db()->Get(k, &v).ok());
     REQUIRE(v.size() == 52);
+    with_locations.push_back(v);
     batch.Put(k, v.substr(0, 32));
   }
   REQUIRE(store->TEST_db()->Write(&batch, Durability::kSync).ok());
@@ -323,6 +325,19 @@ TEST_CASE("list entries locate their transactions; a wrong or missing location i
   damage.Put(keys_of.ListKey(keys[0], 0), std::string(40, 'x'));
   REQUIRE(store->TEST_db()->Write(&damage, Durability::kSync).ok());
   CHECK(store->IndexList(keys[0], 3).status().code() == Code::kCorruption);
+  CHECK(store->ProveIndex(keys[0], 3).status().code() == Code::kCorruption);
+  // A missing last entry: ProveIndex's list (read outside the store's lock) is shorter than
+  // the proven count, so it takes the locked path, which names the missing entry.
+  leveldb::WriteBatch mend_and_drop;
+  for (size_t seq = 0; seq < listed->ids.size(); ++seq) {
+    mend_and_drop.Put(keys_of.ListKey(keys[0], seq), with_locations[seq]);
+  }
+  mend_and_drop.Delete(keys_of.ListKey(keys[0], listed->ids.size() - 1));
+  REQUIRE(store->TEST_db()->Write(&mend_and_drop, Durability::kSync).ok());
+  CHECK(store->IndexList(keys[0], 3)->ids.size() == listed->ids.size() - 1);  // no proof: shorter
+  auto dropped = store->ProveIndex(keys[0], 3);
+  CHECK(dropped.status().code() == Code::kCorruption);
+  CHECK(dropped.status().message().find("missing") != std::string::npos);
 }
 
 // An Env whose next Sync of a LevelDB log file waits until the test opens the gate: the
