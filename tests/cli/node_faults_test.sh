@@ -62,6 +62,8 @@ pid_of() { if [ -n "${pids[$1]:-}" ]; then echo "${pids[$1]}"; else field "$1" p
 check_status_pid() {
   [ "$(field "$1" pid)" = "${pids[$1]}" ] || fail "devnet status shows pid $(field "$1" pid) for $1, not ${pids[$1]}"
 }
+# alive PID: the process exists and is not a zombie.
+alive() { [ -r "/proc/$1/stat" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != "Z" ]; }
 start_node() {  # start_node AGENCY [ENV=VAL...]
   local a=$1; shift
   env "$@" setsid "$bin/hearthd" --config "$net/$a/node.json" >>"$net/$a/hearthd.log" 2>&1 &
@@ -113,17 +115,18 @@ for fp in commit.before_batch commit.after_batch commit.after_apply; do
   kill9 disability_federation
   start_node disability_federation HEARTH_FAILPOINT="$fp@2"
   chunk=$(ls "$work"/ss.* | head -1)
-  before=$(field disability_federation log_size)
+  before=$total  # every node agreed at this log size before the kill (wait_agree)
   "$bin/hearth" submit --dir "$net" --agency social_security "$chunk" >/dev/null || fail "submit $chunk"
   total=$((total + $(lines "$chunk")))
   rm "$chunk"
-  # It dies at its second commit; note the last log size it reported while alive.
+  # It dies at its second commit; note the last log size it reported while alive. Wait for
+  # the process itself to exit: a status answer can be missing on a loaded machine while
+  # the node is still up.
   seen=$before
   end=$((SECONDS + 60))
-  while :; do
+  while alive "${pids[disability_federation]}"; do
     s=$(field disability_federation log_size)
-    [ -z "$s" ] && break
-    seen=$s
+    [ -n "$s" ] && seen=$s
     [ $SECONDS -lt $end ] || fail "failpoint $fp never fired"
     sleep 0.05
   done
