@@ -190,6 +190,20 @@ Status Db::Scan(std::string_view begin, std::string_view end, size_t entries_max
   return FromLevelDb(it->status(), "scan " + path_);
 }
 
+Status Db::ForEachKey(std::string_view begin, std::string_view end, const KeyFn& fn) const {
+  leveldb::ReadOptions ro;
+  ro.verify_checksums = true;
+  ro.fill_cache = false;
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(ro));
+  for (it->Seek(ToSlice(begin)); it->Valid(); it->Next()) {
+    const leveldb::Slice key = it->key();
+    const std::string_view k(key.data(), key.size());
+    if (!end.empty() && k >= end) break;
+    fn(k);
+  }
+  return FromLevelDb(it->status(), "scan " + path_);
+}
+
 Result<bool> Db::IsEmpty() const {
   bool empty = true;
   HEARTH_RETURN_IF_ERROR(Scan("", "", 1, [&](std::string_view, std::string_view) {

@@ -66,6 +66,12 @@ std::string MerkleLog::TileKey(int tile_level, uint64_t tile_index) const {
   return key;
 }
 
+Status MerkleLog::WithinSize(const char* what, uint64_t size) const {
+  if (size <= size_) return Status::Ok();
+  return Status::OutOfRange(std::string(what) + " " + std::to_string(size) + " exceeds log size " +
+                            std::to_string(size_));
+}
+
 Status MerkleLog::ReadTile(int tile_level, uint64_t tile_index, std::string* value) const {
   std::string key = TileKey(tile_level, tile_index);
   Status s = committed_->Get(key, value);
@@ -241,10 +247,7 @@ Hash32 MerkleLog::Root() const {
 
 Result<Hash32> MerkleLog::RootAt(uint64_t size) const {
   HEARTH_CHECK(opened_);
-  if (size > size_) {
-    return Status::OutOfRange("size " + std::to_string(size) + " exceeds log size " +
-                              std::to_string(size_));
-  }
+  HEARTH_RETURN_IF_ERROR(WithinSize("size", size));
   if (size == size_) return Root();
   TileMemo memo;
   return merkle::RootFromSubtrees(
@@ -264,10 +267,7 @@ Result<Hash32> MerkleLog::LeafHashAt(uint64_t index) const {
 
 Result<std::vector<Hash32>> MerkleLog::InclusionProof(uint64_t index, uint64_t size) const {
   HEARTH_CHECK(opened_);
-  if (size > size_) {
-    return Status::OutOfRange("size " + std::to_string(size) + " exceeds log size " +
-                              std::to_string(size_));
-  }
+  HEARTH_RETURN_IF_ERROR(WithinSize("size", size));
   TileMemo memo;
   return merkle::InclusionProofFromSubtrees(
       suite_, index, size,
@@ -277,10 +277,7 @@ Result<std::vector<Hash32>> MerkleLog::InclusionProof(uint64_t index, uint64_t s
 Result<std::vector<std::vector<Hash32>>> MerkleLog::InclusionProofs(
     std::span<const uint64_t> indices, uint64_t size) const {
   HEARTH_CHECK(opened_);
-  if (size > size_) {
-    return Status::OutOfRange("size " + std::to_string(size) + " exceeds log size " +
-                              std::to_string(size_));
-  }
+  HEARTH_RETURN_IF_ERROR(WithinSize("size", size));
   TileMemo memo;  // one for all: a tile stays in it until a proof needs another at its level
   const merkle::SubtreeFn node = [this, &memo](int level, uint64_t i) { return Node(level, i, &memo); };
   std::vector<std::vector<Hash32>> out;
@@ -296,10 +293,7 @@ Result<std::vector<std::vector<Hash32>>> MerkleLog::InclusionProofs(
 
 Result<std::vector<Hash32>> MerkleLog::ConsistencyProof(uint64_t size1, uint64_t size2) const {
   HEARTH_CHECK(opened_);
-  if (size2 > size_) {
-    return Status::OutOfRange("size2 " + std::to_string(size2) + " exceeds log size " +
-                              std::to_string(size_));
-  }
+  HEARTH_RETURN_IF_ERROR(WithinSize("size2", size2));
   TileMemo memo;
   return merkle::ConsistencyProofFromSubtrees(
       suite_, size1, size2,

@@ -5,6 +5,7 @@
 #include <leveldb/write_batch.h>
 
 #include "hearth/ledger/merkle.h"
+#include "id_filter.h"
 #include "store_internal.h"
 
 namespace hearth {
@@ -56,9 +57,36 @@ Result<std::unique_ptr<BlockStore>> BlockStore::Open(const std::string& path, Su
                                               std::string(1, char{store_internal::kIndexPrefix}),
                                               options.index);
   HEARTH_RETURN_IF_ERROR(store->index_->Open().Annotate(where + ": authenticated index"));
+  HEARTH_RETURN_IF_ERROR(store->LoadCommittedIds().Annotate(where));
   HEARTH_RETURN_IF_ERROR(store->LoadHead().Annotate(where));
   HEARTH_RETURN_IF_ERROR(store->CheckHead().Annotate(where));
   return store;
+}
+
+Status BlockStore::LoadCommittedIds() {
+  committed_ids_ = std::make_unique<store_internal::IdFilter>();
+  const std::string begin(1, static_cast<char>(store_internal::kTxIndexPrefix));
+  const std::string end(1, static_cast<char>(store_internal::kTxIndexPrefix + 1));
+  size_t malformed = 0;
+  std::string first_malformed;
+  HEARTH_RETURN_IF_ERROR(db_->ForEachKey(begin, end, [&](std::string_view key) {
+    if (key.size() != 1 + Hash32::kSize) {
+      if (malformed++ == 0) {
+        static constexpr char kHex[] = "0123456789abcdef";
+        for (unsigned char c : key) {
+          first_malformed.push_back(kHex[c >> 4]);
+          first_malformed.push_back(kHex[c & 15]);
+        }
+      }
+      return;
+    }
+    committed_ids_->Add(Hash32::FromBytes(AsBytes(key.substr(1))));
+  }));
+  if (malformed > 0) {
+    return Status::Corruption("tx index: " + std::to_string(malformed) +
+                              " keys of the wrong length, the first " + first_malformed);
+  }
+  return Status::Ok();
 }
 
 Status BlockStore::OpenMeta() {

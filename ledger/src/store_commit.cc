@@ -7,6 +7,7 @@
 #include "hearth/ledger/index_keys.h"
 #include "hearth/ledger/merkle.h"
 #include "hearth/ledger/store.h"
+#include "id_filter.h"
 #include "store_internal.h"
 
 namespace hearth {
@@ -146,6 +147,9 @@ Status BlockStore::WriteLocked(const Block& block, const CommitCertificate& cert
   writer.Put(HeadKey(), store_internal::EncodeHead(head));
   HEARTH_RETURN_IF_ERROR(log_->FlushTo(&writer));
   HEARTH_RETURN_IF_ERROR(index_->FlushTo(&writer));
+
+  // Before the entries exist (id_filter.h): a reader never finds an entry the filter lacks.
+  for (const Hash32& id : staged.ids) committed_ids_->Add(id);
 
   lock->unlock();  // commit_mu_ keeps other writers out; readers may prove meanwhile
   Status written = db_->Write(&batch, options_.TEST_sync_writes ? Durability::kSync : Durability::kBuffer);

@@ -1,5 +1,6 @@
 // BlockStore: reads of blocks, transactions, roots and proofs (contract in store.h).
 #include "hearth/ledger/store.h"
+#include "id_filter.h"
 #include "store_internal.h"
 
 namespace hearth {
@@ -73,13 +74,13 @@ Result<std::vector<Transaction>> BlockStore::ReadTxs(uint64_t height, uint32_t t
 }
 
 Result<TxLocation> BlockStore::ReadLocation(const Hash32& tx_id) const {
+  if (!committed_ids_->MayContain(tx_id)) return Status::NotFound("tx " + tx_id.Hex() + ": not committed");
   std::string value;
   Status s = db_->Get(TxIndexKey(tx_id), &value);
   if (s.code() == Code::kNotFound) return Status::NotFound("tx " + tx_id.Hex() + ": not committed");
-  const std::string what = "tx index entry of " + ShortHex(tx_id);
-  if (!s.ok()) return StoredValueError(s, what);
+  if (!s.ok()) return StoredValueError(s, "tx index entry of " + ShortHex(tx_id));
   auto location = store_internal::DecodeLocation(value);
-  if (!location.ok()) return StoredValueError(location.status(), what);
+  if (!location.ok()) return StoredValueError(location.status(), "tx index entry of " + ShortHex(tx_id));
   return location;
 }
 
@@ -138,51 +139,53 @@ Result<StoredTx> BlockStore::GetTxAt(const Hash32& tx_id, const TxLocation& loca
 }
 
 Result<StoredTx> BlockStore::ReadTxAt(const Hash32& tx_id, const TxLocation& location) const {
-  const std::string what = "tx " + ShortHex(tx_id) + " at " + BlockName(location.height) +
-                           " position " + std::to_string(location.position);
+  // Named only on failure: a check reads ~140 of these.
+  auto what = [&] {
+    return "tx " + ShortHex(tx_id) + " at " + BlockName(location.height) + " position " +
+           std::to_string(location.position);
+  };
   std::string value;
   Status s = db_->Get(TxKey(location.height, location.position), &value);
-  if (!s.ok()) return StoredValueError(s, what);
+  if (!s.ok()) return StoredValueError(s, what());
   auto tx = Transaction::Decode(AsBytes(value));
-  if (!tx.ok()) return StoredValueError(tx.status(), what);
-  if (tx->id() != tx_id) return Status::Corruption(what + ": holds tx " + ShortHex(tx->id()));
+  if (!tx.ok()) return StoredValueError(tx.status(), what());
+  if (tx->id() != tx_id) return Status::Corruption(what() + ": holds tx " + ShortHex(tx->id()));
   return StoredTx{std::move(tx).value(), location};
 }
 
+namespace {
+
+// The proofs and roots below are answered for committed log sizes only.
+Status WithinCommittedLog(uint64_t log_size, uint64_t committed) {
+  if (log_size <= committed) return Status::Ok();
+  return Status::OutOfRange("log size " + std::to_string(log_size) + " is beyond the committed " +
+                            std::to_string(committed));
+}
+
+}  // namespace
+
 Result<std::vector<Hash32>> BlockStore::InclusionProof(uint64_t log_index, uint64_t log_size) const {
   std::lock_guard lock(mu_);
-  if (log_size > head().log_size) {
-    return Status::OutOfRange("log size " + std::to_string(log_size) + " is beyond the committed " +
-                              std::to_string(head().log_size));
-  }
+  HEARTH_RETURN_IF_ERROR(WithinCommittedLog(log_size, head().log_size));
   return log_->InclusionProof(log_index, log_size);
 }
 
 Result<std::vector<std::vector<Hash32>>> BlockStore::InclusionProofs(
     std::span<const uint64_t> log_indices, uint64_t log_size) const {
   std::lock_guard lock(mu_);
-  if (log_size > head().log_size) {
-    return Status::OutOfRange("log size " + std::to_string(log_size) + " is beyond the committed " +
-                              std::to_string(head().log_size));
-  }
+  HEARTH_RETURN_IF_ERROR(WithinCommittedLog(log_size, head().log_size));
   return log_->InclusionProofs(log_indices, log_size);
 }
 
 Result<std::vector<Hash32>> BlockStore::ConsistencyProof(uint64_t size1, uint64_t size2) const {
   std::lock_guard lock(mu_);
-  if (size2 > head().log_size) {
-    return Status::OutOfRange("log size " + std::to_string(size2) + " is beyond the committed " +
-                              std::to_string(head().log_size));
-  }
+  HEARTH_RETURN_IF_ERROR(WithinCommittedLog(size2, head().log_size));
   return log_->ConsistencyProof(size1, size2);
 }
 
 Result<Hash32> BlockStore::LogRootAt(uint64_t log_size) const {
   std::lock_guard lock(mu_);
-  if (log_size > head().log_size) {
-    return Status::OutOfRange("log size " + std::to_string(log_size) + " is beyond the committed " +
-                              std::to_string(head().log_size));
-  }
+  HEARTH_RETURN_IF_ERROR(WithinCommittedLog(log_size, head().log_size));
   return log_->RootAt(log_size);
 }
 

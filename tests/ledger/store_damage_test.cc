@@ -144,6 +144,12 @@ TEST_CASE("damage to the head is refused at open with what is wrong") {
     d.Damage([&](leveldb::DB* db) { DamagedStore::Delete(db, BlockStore::TxIndexKey(id)); });
     ExpectCorruption(d.Open(), "tx index");
   }
+  SECTION("a tx index key of the wrong length (the committed-id filter is built from the keys)") {
+    std::string key = BlockStore::TxIndexKey(d.model.blocks.back().txs.back().id());
+    key.pop_back();
+    d.Damage([&](leveldb::DB* db) { DamagedStore::Put(db, key, "x"); });
+    ExpectCorruption(d.Open(), "tx index: 1 keys of the wrong length");
+  }
 }
 
 TEST_CASE("damage below the head is Corruption at the read that touches it, never NotFound") {

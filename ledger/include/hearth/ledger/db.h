@@ -105,6 +105,11 @@ class Db {
   using ScanFn = std::function<bool(std::string_view key, std::string_view value)>;
   Status Scan(std::string_view begin, std::string_view end, size_t entries_max,
               const ScanFn& fn) const;
+  // Calls fn(key) for every key in [begin, end) in key order, without a count bound and
+  // without filling the block cache: for a start-up pass over a whole key range (the block
+  // store's tx index). Checksums are verified; a non-OK iterator status is returned.
+  using KeyFn = std::function<void(std::string_view key)>;
+  Status ForEachKey(std::string_view begin, std::string_view end, const KeyFn& fn) const;
   // True when the database holds no key at all.
   Result<bool> IsEmpty() const;
 

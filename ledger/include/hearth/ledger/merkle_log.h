@@ -119,6 +119,8 @@ class MerkleLog {
   std::string TileKey(int tile_level, uint64_t tile_index) const;
 
  private:
+  // OutOfRange naming `what` when size is beyond the log (staged leaves included).
+  Status WithinSize(const char* what, uint64_t size) const;
   struct TileMemo;
   struct CachedTile {
     bool valid = false;

@@ -79,6 +79,9 @@ class Env;
 }  // namespace leveldb
 
 namespace hearth {
+namespace store_internal {
+class IdFilter;
+}  // namespace store_internal
 
 // The chain's state after the head block (all zero-height fields for an empty store:
 // block_hash = genesis hash, log_size 0, log_root = merkle::EmptyRoot, index_root = zero).
@@ -212,6 +215,8 @@ class BlockStore {
 
   // Open steps (store.cc).
   Status OpenMeta();
+  // Fills committed_ids_ from the tx index (a scan of its keys).
+  Status LoadCommittedIds();
   Status LoadHead();
   Status CheckHead() const;
   Status CheckPrevLinks(const BlockHeader& head_header) const;
@@ -242,6 +247,10 @@ class BlockStore {
   const Hash32 genesis_hash_;
   const Options options_;
   std::unique_ptr<Db> db_;
+  // Every id with a tx index entry, in a Bloom filter (store_internal/id_filter.h): "not
+  // committed", the usual answer on admission and staging, without a LevelDB read. Built by
+  // Open; commits add their ids before writing them.
+  std::unique_ptr<store_internal::IdFilter> committed_ids_;
 
   // Serialises CommitBlock and PreviewRoots (the only writers of the log, the index,
   // failed_ and preview_). Taken before mu_.
