@@ -231,7 +231,7 @@ TEST_CASE("HTTPS: statuses, JSON errors, keep-alive and metrics") { CheckStatusF
 
 TEST_CASE("plain HTTP on loopback: the same behaviour") { CheckStatusFlow(false); }
 
-TEST_CASE("plain HTTP is refused on a non-loopback host; TLS needs a matching key") {
+TEST_CASE("plain HTTP is refused on a non-loopback host, TLS needs a matching key") {
   for (const char* host : {"0.0.0.0", "10.1.2.3", "::"}) {
     HttpServerConfig c;
     c.tls = false;

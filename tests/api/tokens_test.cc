@@ -164,7 +164,7 @@ TEST_CASE("token store files") {
   rmdir(dir.c_str());
 }
 
-TEST_CASE("principals added and removed at run time; concurrent readers see a consistent store") {
+TEST_CASE("principals added and removed at run time, concurrent readers see a consistent store") {
   TokenStore store;
   Result<MintedToken> a = MintToken();
   Result<MintedToken> b = MintToken();

@@ -44,7 +44,7 @@ void ExpectAllPrefixesAndTrailingRejected(const Bytes& enc,
 
 }  // namespace
 
-TEST_CASE("block header round-trips; hash is the tagged suite hash") {
+TEST_CASE("block header round-trips, hash is the tagged suite hash") {
   Block b = SampleBlock(SomeTxs(3));
   const Bytes enc = EncodeBlockHeader(b.header);
   Result<BlockHeader> back = DecodeBlockHeader(enc);

@@ -312,7 +312,7 @@ TEST_CASE("context and chain id bounds are InvalidArgument, never a crash") {
   }
 }
 
-TEST_CASE("malformed signatures are InvalidArgument; empty keys fail cleanly") {
+TEST_CASE("malformed signatures are InvalidArgument, empty keys fail cleanly") {
   PrivateKey ed = TestKey(Suite::kEd25519Sha256);
   PrivateKey sm = TestKey(Suite::kSm2Sm3);
   Bytes msg = Msg("m");

@@ -176,7 +176,7 @@ TEST_CASE("NewPreadEnv holds at most fds_max descriptors and reads every file co
   REQUIRE(OpenFds() == fds_before);
 }
 
-TEST_CASE("NewPreadEnv: a missing file is NotFound; a file removed under a per-read opener is an error") {
+TEST_CASE("NewPreadEnv: a missing file is NotFound, a file removed under a per-read opener is an error") {
   ScopedTempDir dir("db-missing");
   std::unique_ptr<leveldb::Env> env = NewPreadEnv(0);
   leveldb::RandomAccessFile* raw = nullptr;

@@ -349,7 +349,7 @@ TEST_CASE("restart: 10^4 leaves in LevelDB give the same root and proofs after r
   CHECK(wrong.Open().code() == Code::kFailedPrecondition);
 }
 
-TEST_CASE("DiscardStaged restores the committed state; a dropped batch leaves no trace") {
+TEST_CASE("DiscardStaged restores the committed state, a dropped batch leaves no trace") {
   const Suite suite = Suite::kEd25519Sha256;
   const std::vector<Hash32> a = test::TestLeaves(suite, 150, 1);
   const std::vector<Hash32> b = test::TestLeaves(suite, 150, 2);

@@ -218,7 +218,7 @@ TEST_CASE("invalid blocks are rejected and write nothing") {
   }
 }
 
-TEST_CASE("blocks commit from wire bytes; an undecodable body names the position") {
+TEST_CASE("blocks commit from wire bytes, an undecodable body names the position") {
   ScopedTempDir dir("store");
   TestChain chain(kSeed + 6);
   ChainModel model;
@@ -266,7 +266,7 @@ TEST_CASE("open refuses a store of another chain, suite or genesis") {
   CHECK(fine->head().height == 1);
 }
 
-TEST_CASE("list entries locate their transactions; a wrong or missing location is caught") {
+TEST_CASE("list entries locate their transactions, a wrong or missing location is caught") {
   ScopedTempDir dir("store");
   TestChain chain(kSeed + 9);
   ChainModel model;

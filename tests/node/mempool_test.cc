@@ -180,7 +180,7 @@ std::vector<Result<Transaction>> Lines(const std::vector<Transaction>& txs) {
   return std::vector<Result<Transaction>>(txs.begin(), txs.end());
 }
 
-TEST_CASE("A node with a full mempool answers retry_later; the records are accepted after commits") {
+TEST_CASE("A node with a full mempool answers retry_later, the records are accepted after commits") {
   test::Cluster c(4, "mempool-full");
   for (size_t i = 0; i < 4; ++i) c.config(i).mempool_max = 3;
   // Only node 0 runs: no quorum, so nothing commits while the pool is checked.

@@ -80,7 +80,7 @@ TEST_CASE("outbox: appended entries survive a reopen, in order") {
   for (size_t i = 0; i < 5; ++i) CHECK(entries[i].id() == ids[i]);
 }
 
-TEST_CASE("outbox: a torn last entry is cut off; a corrupt middle entry is refused") {
+TEST_CASE("outbox: a torn last entry is cut off, a corrupt middle entry is refused") {
   TempDir dir;
   const fs::path path = dir.path / "outbox.bin";
   auto key = PrivateKey::Generate(Suite::kEd25519Sha256);

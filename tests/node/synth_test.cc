@@ -303,7 +303,7 @@ TEST_CASE("the revoked key: added, used, revoked, then forging back-dated record
   }
 }
 
-TEST_CASE("the node's admission rules take every record; only forged ones draw a warning") {
+TEST_CASE("the node's admission rules take every record, only forged ones draw a warning") {
   const SynthOutput& out = District300();
   Genesis g;
   g.chain_id = "synth-test";

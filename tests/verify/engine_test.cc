@@ -238,7 +238,7 @@ TEST_CASE("a net business loss rounds toward minus infinity") {
   CHECK(r.decision == Decision::kEligible);
 }
 
-TEST_CASE("a correction flips the decision; the older checkpoint keeps the old figures") {
+TEST_CASE("a correction flips the decision, the older checkpoint keeps the old figures") {
   Chain c;
   c.Household(kH, {kA});
   c.Attest(Agency::kSocialSecurity, Att(kA, Category::kPension, 202401, 202412, 0));
@@ -385,7 +385,7 @@ TEST_CASE("a member who joined mid-window counts from the declaration's month") 
   CHECK(r.decision == Decision::kEligible);
 }
 
-TEST_CASE("missing months are insufficient evidence; an explicit zero is a zero") {
+TEST_CASE("missing months are insufficient evidence, an explicit zero is a zero") {
   Chain c;
   c.Household(kH, {kA});
   c.Attest(Agency::kSocialSecurity, Att(kA, Category::kPension, 202401, 202412, 0));
@@ -421,7 +421,7 @@ TEST_CASE("a rule set may count missing months as zero, and says so") {
   CHECK(r.per_capita_monthly_fen == 60'000);
 }
 
-TEST_CASE("excluded categories are shown but not counted; deductions are subtracted") {
+TEST_CASE("excluded categories are shown but not counted, deductions are subtracted") {
   Chain c;
   c.Household(kH, {kA});
   c.Reports(kA, 150'000);

@@ -414,7 +414,7 @@ TEST_CASE("RunCheck's and the verifier's receipt hash is ReceiptHash of the text
 
 // ---- The memo of parsed rule sets ----
 
-TEST_CASE("TxTextMemo: a hit needs the same id and text; errors are not kept; bounded") {
+TEST_CASE("TxTextMemo: a hit needs the same id and text, errors are not kept, bounded") {
   TxTextMemo<std::string> memo(2);
   size_t made = 0;
   auto upper = [&](std::string_view t) -> Result<std::string> {
@@ -475,7 +475,7 @@ TEST_CASE("TxTextMemo: many threads get equal values for the same key") {
   CHECK(memo.stats().hits + memo.stats().misses == 16000);
 }
 
-TEST_CASE("ParseRulesCached: the same rules as ParseRules, parsed once; errors as ParseRules") {
+TEST_CASE("ParseRulesCached: the same rules as ParseRules, parsed once, errors as ParseRules") {
   const RuleSet& dibao = DefaultRuleSets().front().record;
   const Hash32 id = SuiteHash(Suite::kEd25519Sha256, AsBytes("a rule set tx"));
   auto direct = ParseRules(dibao.rules_json);
