@@ -119,6 +119,12 @@ struct Node::Impl : public consensus::Application {
 
   asio::io_context core_io;
   asio::thread_pool gossip_pool{1};  // admission of peers' gossip, one batch at a time
+  // Access records signed here wait up to kAccessGossipDelay to be gossiped together: a check
+  // makes one, and sent one by one each cost every peer a frame, a wake-up of its gossip
+  // thread and an admission call. They are durable (outbox) and pending in this node's pool
+  // as soon as RecordAccess returns; only the moment the peers hear of them moves.
+  std::mutex access_gossip_mu;
+  std::vector<Transaction> access_gossip;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> core_work;
   std::thread core_thread;
 
@@ -141,6 +147,7 @@ struct Node::Impl : public consensus::Application {
   mutable std::mutex reject_mu;
   std::map<std::string, uint64_t> rejected_by_reason;
   std::atomic<uint64_t> accepted_total{0}, duplicate_total{0}, retry_total{0};
+  std::atomic<uint64_t> access_gossip_batches{0}, access_gossip_records{0};
   std::atomic<uint64_t> peer_txs_in{0};
 
   Impl(Node* n)
@@ -558,6 +565,46 @@ struct Node::Impl : public consensus::Application {
     if (rejected_by_reason.size() < 64 || rejected_by_reason.count(klass)) ++rejected_by_reason[klass];
   }
 
+  void QueueAccessGossip(std::vector<Transaction> txs) {
+    if (txs.empty()) return;
+    bool first = false;
+    bool full = false;
+    {
+      std::lock_guard lock(access_gossip_mu);
+      first = access_gossip.empty();
+      for (Transaction& tx : txs) access_gossip.push_back(std::move(tx));
+      full = access_gossip.size() >= kAccessGossipBatch;
+    }
+    if (full) {
+      FlushAccessGossip();
+    } else if (first) {
+      // On the core thread, whose io_context runs while the node does (members only sign
+      // access records). A timer left when the node stops is dropped with it: its records
+      // stay in the outbox and the pool.
+      auto timer = std::make_shared<asio::steady_timer>(core_io);
+      timer->expires_after(kAccessGossipDelay);
+      timer->async_wait([this, timer](const boost::system::error_code& ec) {
+        if (!ec) FlushAccessGossip();
+      });
+    }
+  }
+
+  void FlushAccessGossip() {
+    std::vector<Transaction> batch;
+    {
+      std::lock_guard lock(access_gossip_mu);
+      batch.swap(access_gossip);
+    }
+    if (batch.empty() || !transport) return;
+    ++access_gossip_batches;
+    access_gossip_records += batch.size();
+    for (size_t i = 0; i < batch.size(); i += kGossipBatchMax) {
+      std::vector<Transaction> part(batch.begin() + static_cast<std::ptrdiff_t>(i),
+                                    batch.begin() + static_cast<std::ptrdiff_t>(std::min(batch.size(), i + kGossipBatchMax)));
+      transport->Broadcast(kChannelTxGossip, EncodeGossip(part));
+    }
+  }
+
   std::vector<SubmitOutcome> Admit(std::vector<Result<Transaction>> lines,
                                    std::optional<Agency> only_agency, bool gossip) {
     std::lock_guard admission(admission_mu);
@@ -793,13 +840,20 @@ Status Node::Start() {
   // Before the API: a check served at once must find the submit path in place.
   impl.checks->Start([&impl](std::vector<Transaction> txs, bool signed_here) {
     std::vector<Result<Transaction>> lines;
-    for (Transaction& tx : txs) {
+    for (const Transaction& tx : txs) {
       if (signed_here) impl.verified_outside_pool.Add(tx);  // signed by this process's node key
-      lines.emplace_back(std::move(tx));
+      lines.emplace_back(tx);
     }
-    for (const SubmitOutcome& o : impl.Admit(std::move(lines), std::nullopt, /*gossip=*/true)) {
+    // Fresh records are gossiped in batches (QueueAccessGossip); ones resubmitted from the
+    // outbox at once, as Admit does for everything else.
+    const std::vector<SubmitOutcome> out = impl.Admit(std::move(lines), std::nullopt, /*gossip=*/!signed_here);
+    std::vector<Transaction> accepted;
+    for (size_t i = 0; i < out.size(); ++i) {
+      const SubmitOutcome& o = out[i];
       if (o.kind == SubmitOutcome::Kind::kRejected) Log(LogLevel::kWarn, "outbox: access record rejected: " + o.reason);
+      if (signed_here && o.kind == SubmitOutcome::Kind::kAccepted) accepted.push_back(std::move(txs[i]));
     }
+    impl.QueueAccessGossip(std::move(accepted));
   });
   {
     HEARTH_ASSIGN_OR_RETURN(impl.tokens,
@@ -950,6 +1004,10 @@ std::string Node::MetricsText() const {
   gauge("hearth_records_accepted_total", "Records accepted by admission since start.", impl.accepted_total.load());
   gauge("hearth_records_duplicate_total", "Records answered as duplicates since start.", impl.duplicate_total.load());
   gauge("hearth_records_retry_later_total", "Records answered retry-later since start.", impl.retry_total.load());
+  gauge("hearth_access_gossip_batches_total", "Gossip batches of access records signed here.",
+        impl.access_gossip_batches.load());
+  gauge("hearth_access_gossip_records_total", "Access records signed here and gossiped in those batches.",
+        impl.access_gossip_records.load());
   gauge("hearth_mempool_dropped_total", "Admitted records that could no longer be committed.", impl.mempool.dropped_total());
   if (impl.transport) {
     auto c = impl.transport->counters();

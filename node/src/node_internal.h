@@ -5,6 +5,7 @@
 #include <boost/asio.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -25,6 +26,10 @@ inline constexpr uint8_t kChannelConsensus = 1;
 inline constexpr uint8_t kChannelTxGossip = 2;
 // Transactions per gossip frame.
 inline constexpr size_t kGossipBatchMax = 2048;
+// Access records signed here are gossiped together after at most this delay, or at once when
+// this many are waiting (node.cc QueueAccessGossip).
+inline constexpr std::chrono::milliseconds kAccessGossipDelay{20};
+inline constexpr size_t kAccessGossipBatch = 256;
 // A block leaves room below kBlockBytesMax for its header and length prefixes.
 inline constexpr size_t kBlockTxBytesBudget = kBlockBytesMax - 64 * 1024;
 

@@ -44,7 +44,7 @@ using nlohmann::json;
 
 using namespace check_fixture;
 
-TEST_CASE("POST /v1/checks answers a verifiable receipt and commits its access record; errors are JSON") {
+TEST_CASE("POST /v1/checks answers a verifiable receipt and commits its access record, errors are JSON") {
   CheckCluster cc("checkapi");
   cc.StartAll();
   Fixture f = SetUpRecords(cc);
@@ -383,4 +383,53 @@ TEST_CASE("an access record acknowledged while nothing can commit is committed a
   c.StopNode(0);
   REQUIRE(c.StartNode(0).ok());
   CHECK(c.node(0).GetTxStatus(access).state == node::TxStatus::State::kCommitted);
+}
+
+// The count on a `name value` line of Prometheus text, or -1 when the line is missing.
+static long long MetricValue(const std::string& text, const std::string& name) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(name + " ", 0) == 0) return std::stoll(line.substr(name.size() + 1));
+  }
+  return -1;
+}
+
+TEST_CASE("access records of checks in a row are gossiped in batches, every one of them, and all commit") {
+  CheckCluster cc("checkgossip");
+  cc.StartAll();
+  Fixture f = SetUpRecords(cc);
+  Cluster& c = cc.cluster();
+  const std::string before = c.node(0).MetricsText();
+  CHECK(MetricValue(before, "hearth_access_gossip_records_total") == 0);
+  CHECK(MetricValue(before, "hearth_access_gossip_batches_total") == 0);
+
+  constexpr int kChecks = 12;
+  std::vector<Hash32> access;
+  for (int i = 0; i < kChecks; ++i) {
+    node::HttpReply r = cc.Check(0, cc.CheckBody(i % 2 == 0 ? f.a : f.b, i % 2 == 0 ? f.a.consent_tx : f.b.consent_tx),
+                                 cc.caseworker().token);
+    REQUIRE(r.status == 200);
+    auto it = r.headers.find("hearth-access-record");
+    REQUIRE(it != r.headers.end());
+    access.push_back(Hash32::FromHex(it->second).value());
+    // Pending here as soon as the check answers; the peers hear of it with the next batch.
+    CHECK(c.node(0).GetTxStatus(access.back()).state != node::TxStatus::State::kUnknown);
+  }
+  // Every record was gossiped (in at most as many batches as records) ...
+  REQUIRE(WaitFor([&] {
+    return MetricValue(c.node(0).MetricsText(), "hearth_access_gossip_records_total") == kChecks;
+  }, kWait));
+  const long long batches = MetricValue(c.node(0).MetricsText(), "hearth_access_gossip_batches_total");
+  CHECK(batches >= 1);
+  CHECK(batches <= kChecks);
+  // ... and is committed on every node.
+  REQUIRE(WaitFor([&] {
+    for (size_t n = 0; n < 4; ++n) {
+      for (const Hash32& id : access) {
+        if (c.node(n).GetTxStatus(id).state != node::TxStatus::State::kCommitted) return false;
+      }
+    }
+    return true;
+  }, kWait));
 }
