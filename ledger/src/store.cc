@@ -71,13 +71,7 @@ Status BlockStore::LoadCommittedIds() {
   std::string first_malformed;
   HEARTH_RETURN_IF_ERROR(db_->ForEachKey(begin, end, [&](std::string_view key) {
     if (key.size() != 1 + Hash32::kSize) {
-      if (malformed++ == 0) {
-        static constexpr char kHex[] = "0123456789abcdef";
-        for (unsigned char c : key) {
-          first_malformed.push_back(kHex[c >> 4]);
-          first_malformed.push_back(kHex[c & 15]);
-        }
-      }
+      if (malformed++ == 0) first_malformed = ToHex(AsBytes(key));
       return;
     }
     committed_ids_->Add(Hash32::FromBytes(AsBytes(key.substr(1))));

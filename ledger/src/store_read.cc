@@ -74,10 +74,11 @@ Result<std::vector<Transaction>> BlockStore::ReadTxs(uint64_t height, uint32_t t
 }
 
 Result<TxLocation> BlockStore::ReadLocation(const Hash32& tx_id) const {
-  if (!committed_ids_->MayContain(tx_id)) return Status::NotFound("tx " + tx_id.Hex() + ": not committed");
+  auto not_committed = [&] { return Status::NotFound("tx " + tx_id.Hex() + ": not committed"); };
+  if (!committed_ids_->MayContain(tx_id)) return not_committed();
   std::string value;
   Status s = db_->Get(TxIndexKey(tx_id), &value);
-  if (s.code() == Code::kNotFound) return Status::NotFound("tx " + tx_id.Hex() + ": not committed");
+  if (s.code() == Code::kNotFound) return not_committed();
   if (!s.ok()) return StoredValueError(s, "tx index entry of " + ShortHex(tx_id));
   auto location = store_internal::DecodeLocation(value);
   if (!location.ok()) return StoredValueError(location.status(), "tx index entry of " + ShortHex(tx_id));

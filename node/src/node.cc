@@ -598,9 +598,14 @@ struct Node::Impl : public consensus::Application {
     if (batch.empty() || !transport) return;
     ++access_gossip_batches;
     access_gossip_records += batch.size();
-    for (size_t i = 0; i < batch.size(); i += kGossipBatchMax) {
-      std::vector<Transaction> part(batch.begin() + static_cast<std::ptrdiff_t>(i),
-                                    batch.begin() + static_cast<std::ptrdiff_t>(std::min(batch.size(), i + kGossipBatchMax)));
+    BroadcastGossip(batch);
+  }
+
+  // Sends `txs` to every peer in gossip frames of at most kGossipBatchMax.
+  void BroadcastGossip(const std::vector<Transaction>& txs) {
+    for (size_t i = 0; i < txs.size(); i += kGossipBatchMax) {
+      std::vector<Transaction> part(txs.begin() + static_cast<std::ptrdiff_t>(i),
+                                    txs.begin() + static_cast<std::ptrdiff_t>(std::min(txs.size(), i + kGossipBatchMax)));
       transport->Broadcast(kChannelTxGossip, EncodeGossip(part));
     }
   }
@@ -738,13 +743,7 @@ struct Node::Impl : public consensus::Application {
         case SubmitOutcome::Kind::kRejected: CountReject(o.reason); break;
       }
     }
-    if (gossip && transport && !accepted.empty()) {
-      for (size_t i = 0; i < accepted.size(); i += kGossipBatchMax) {
-        std::vector<Transaction> part(accepted.begin() + static_cast<std::ptrdiff_t>(i),
-                                      accepted.begin() + static_cast<std::ptrdiff_t>(std::min(accepted.size(), i + kGossipBatchMax)));
-        transport->Broadcast(kChannelTxGossip, EncodeGossip(part));
-      }
-    }
+    if (gossip && transport && !accepted.empty()) BroadcastGossip(accepted);
     return out;
   }
 };
