@@ -95,6 +95,11 @@ class CountingReader final : public hearth::KvReader {
     ++reads;
     return inner_->Get(key, value);
   }
+  hearth::Status Scan(std::string_view begin, std::string_view end, size_t entries_max,
+              const ScanFn& fn) const override {
+    ++reads;
+    return inner_->Scan(begin, end, entries_max, fn);
+  }
   mutable uint64_t reads = 0;
 
  private:

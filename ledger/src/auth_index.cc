@@ -32,7 +32,7 @@ Status AuthIndex::Open() {
   HEARTH_CHECK_MSG(!impl_->opened, "AuthIndex::Open called twice");
   impl_->opened = true;
   HEARTH_ASSIGN_OR_RETURN(impl_->state, impl_->store.ReadMeta());
-  impl_->committed_state = impl_->state;
+  impl_->SetCommittedState(impl_->state);
   return Status::Ok();
 }
 
@@ -42,8 +42,9 @@ std::optional<uint64_t> AuthIndex::last_version() const {
 }
 
 std::optional<uint64_t> AuthIndex::committed_last_version() const {
-  if (!impl_->committed_state.has_versions) return std::nullopt;
-  return impl_->committed_state.last;
+  const index_internal::VersionState committed = impl_->CommittedState();
+  if (!committed.has_versions) return std::nullopt;
+  return committed.last;
 }
 
 bool AuthIndex::has_staged() const { return impl_->store.has_staged(); }
@@ -76,6 +77,36 @@ Result<IndexLookup> AuthIndex::Prove(const Hash32& key, uint64_t version) const 
   return out;
 }
 
+Result<IndexLookup> AuthIndex::ProveCommitted(const Hash32& key, uint64_t version,
+                                              Hash32* root) const {
+  HEARTH_CHECK(root != nullptr);
+  HEARTH_ASSIGN_OR_RETURN(NodeRef ref, impl_->CommittedRootRefAt(version));
+  IndexLookup out;
+  HEARTH_ASSIGN_OR_RETURN(out.value, impl_->Walk(ref, key, &out.proof, Impl::View::kCommitted));
+  *root = ref.hash;
+  return out;
+}
+
+index_internal::VersionState AuthIndex::Impl::CommittedState() const {
+  std::lock_guard lock(committed_mu);
+  return committed_state;
+}
+
+void AuthIndex::Impl::SetCommittedState(const index_internal::VersionState& s) {
+  std::lock_guard lock(committed_mu);
+  committed_state = s;
+}
+
+Result<NodeRef> AuthIndex::Impl::CommittedRootRefAt(uint64_t version) const {
+  HEARTH_CHECK(opened);
+  const index_internal::VersionState committed = CommittedState();
+  if (!committed.has_versions || version < committed.first || version > committed.last) {
+    return Status::NotFound("index: no committed version " + std::to_string(version));
+  }
+  if (version == committed.last) return committed.root;
+  return store.ReadCommittedRoot(version);
+}
+
 Result<NodeRef> AuthIndex::Impl::RootRefAt(uint64_t version) const {
   HEARTH_CHECK(opened);
   if (!state.has_versions || version < state.first || version > state.last) {
@@ -86,7 +117,7 @@ Result<NodeRef> AuthIndex::Impl::RootRefAt(uint64_t version) const {
 }
 
 Result<std::optional<IndexValue>> AuthIndex::Impl::Walk(const NodeRef& root, const Hash32& key,
-                                                        IndexProof* proof) const {
+                                                        IndexProof* proof, View view) const {
   NodeRef ref = root;
   // One page per step, four levels each; ComputeSlots refuses child pages past depth 252.
   for (size_t depth = 0; depth <= index_internal::kPageDepthMax; depth += kPageLevels) {
@@ -95,7 +126,9 @@ Result<std::optional<IndexValue>> AuthIndex::Impl::Walk(const NodeRef& root, con
       return std::optional<IndexValue>();
     }
     const NodePos pos{ref.version, depth, PathPrefix(key, depth)};
-    HEARTH_ASSIGN_OR_RETURN(std::shared_ptr<const Page> read, store.ReadPage(pos, ref.hash));
+    HEARTH_ASSIGN_OR_RETURN(std::shared_ptr<const Page> read,
+                            view == View::kCommitted ? store.ReadCommittedPage(pos, ref.hash)
+                                                     : store.ReadPage(pos, ref.hash));
     const Page& page = *read;
     bool descend = false;
     for (size_t r = 0; r <= kPageLevels && !descend; ++r) {
@@ -177,27 +210,32 @@ Result<std::vector<IndexListEntry>> AuthIndex::ListEntries(const Hash32& key,
 Result<std::vector<IndexListEntry>> AuthIndex::CommittedListUpTo(const Hash32& key,
                                                                 uint64_t version) const {
   std::vector<IndexListEntry> entries;
-  for (uint64_t seq = 0;; ++seq) {
-    HEARTH_ASSIGN_OR_RETURN(std::optional<IndexListEntry> entry,
-                            impl_->store.ReadCommittedListEntry(key, seq));
-    if (!entry) break;
-    const uint64_t height = entry->location.height;
-    if (height == 0) {
-      return Status::FailedPrecondition("index list of " + key.Hex() + ": entry " +
-                                        std::to_string(seq) + " has no location");
-    }
-    if (!entries.empty() && height < entries.back().location.height) {
-      return Status::Corruption("index list of " + key.Hex() + ": entry " + std::to_string(seq) +
-                                " at height " + std::to_string(height) + " after one at " +
-                                std::to_string(entries.back().location.height));
-    }
-    if (height > version) break;
-    if (entries.size() >= kIndexListIdsMax) {
-      return Status::InvalidArgument("index list of " + key.Hex() + ": more than " +
-                                     std::to_string(kIndexListIdsMax) + " entries");
-    }
-    entries.push_back(*entry);
-  }
+  Status failed;
+  HEARTH_RETURN_IF_ERROR(impl_->store.ScanCommittedList(
+      key, [&](uint64_t seq, const IndexListEntry& entry) {
+        const uint64_t height = entry.location.height;
+        if (height == 0) {
+          failed = Status::FailedPrecondition("index list of " + key.Hex() + ": entry " +
+                                              std::to_string(seq) + " has no location");
+          return false;
+        }
+        if (!entries.empty() && height < entries.back().location.height) {
+          failed = Status::Corruption("index list of " + key.Hex() + ": entry " +
+                                      std::to_string(seq) + " at height " +
+                                      std::to_string(height) + " after one at " +
+                                      std::to_string(entries.back().location.height));
+          return false;
+        }
+        if (height > version) return false;
+        if (entries.size() >= kIndexListIdsMax) {
+          failed = Status::InvalidArgument("index list of " + key.Hex() + ": more than " +
+                                           std::to_string(kIndexListIdsMax) + " entries");
+          return false;
+        }
+        entries.push_back(entry);
+        return true;
+      }));
+  HEARTH_RETURN_IF_ERROR(failed);
   return entries;
 }
 
@@ -208,13 +246,13 @@ Status AuthIndex::FlushTo(KvWriter* batch) const {
 }
 
 void AuthIndex::MarkFlushed() {
-  impl_->store.MarkFlushed();
-  impl_->committed_state = impl_->state;
+  impl_->store.MarkFlushed();  // the pages first: a reader of the new root finds them
+  impl_->SetCommittedState(impl_->state);
 }
 
 void AuthIndex::DiscardStaged() {
   impl_->store.DiscardStaged();
-  impl_->state = impl_->committed_state;
+  impl_->state = impl_->CommittedState();
 }
 
 IndexStats AuthIndex::stats() const {

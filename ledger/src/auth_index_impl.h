@@ -3,6 +3,7 @@
 // (ApplyBlock). Same thread-safety as AuthIndex.
 #pragma once
 
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -50,8 +51,14 @@ struct AuthIndex::Impl {
       : suite(s), store(s, committed, std::move(prefix), cache_pages_max) {}
 
   Result<NodeRef> RootRefAt(uint64_t version) const;
+  // The root of a committed version, without staged state (see ProveCommitted).
+  Result<NodeRef> CommittedRootRefAt(uint64_t version) const;
+  // Which pages a walk may read: staged ones too (the writer's view), or committed only.
+  enum class View : uint8_t { kLatest, kCommitted };
   Result<std::optional<IndexValue>> Walk(const NodeRef& root, const Hash32& key,
-                                         IndexProof* proof) const;
+                                         IndexProof* proof, View view = View::kLatest) const;
+  index_internal::VersionState CommittedState() const;
+  void SetCommittedState(const index_internal::VersionState& s);
 
   // auth_index_apply.cc
   Result<Hash32> ApplyBlock(uint64_t version, std::span<const IndexUpdate> updates);
@@ -75,6 +82,10 @@ struct AuthIndex::Impl {
   Suite suite;
   index_internal::NodeStore store;
   index_internal::VersionState state;
+  // Written by Open and MarkFlushed (the writer), read by committed-only readers on other
+  // threads: GUARDED_BY(committed_mu) for those two and for readers not holding the
+  // writer's exclusion.
+  mutable std::mutex committed_mu;
   index_internal::VersionState committed_state;
   bool opened = false;
   uint64_t nodes_hashed = 0;

@@ -78,7 +78,7 @@ Status DecodePage(std::string_view bytes, Page* page) {
   return r.Finish();
 }
 
-std::string KeyHex(const std::string& key) { return ToHex(AsBytes(key)); }
+std::string KeyHex(std::string_view key) { return ToHex(AsBytes(key)); }
 
 // id[32], then the location when it has one (auth_index.h "Storage").
 std::string EncodeListEntry(const IndexListEntry& e) {
@@ -303,6 +303,10 @@ Result<VersionState> NodeStore::ReadMeta() const {
 
 Result<NodeRef> NodeStore::ReadRoot(uint64_t version) const {
   if (auto it = staged_roots_.find(version); it != staged_roots_.end()) return it->second;
+  return ReadCommittedRoot(version);
+}
+
+Result<NodeRef> NodeStore::ReadCommittedRoot(uint64_t version) const {
   const std::string key = RootKey(version);
   std::string v;
   Status s = committed_->Get(key, &v);
@@ -322,7 +326,7 @@ Result<NodeRef> NodeStore::ReadRoot(uint64_t version) const {
   if (!d.ok()) return Status::Corruption("index root " + KeyHex(key) + ": " + d.message());
   // A root hash altered in place would otherwise go unnoticed: its page must match it.
   if (!ref.hash.IsZero()) {
-    HEARTH_RETURN_IF_ERROR(ReadPage(NodePos{ref.version, 0, Hash32()}, ref.hash).status());
+    HEARTH_RETURN_IF_ERROR(ReadCommittedPage(NodePos{ref.version, 0, Hash32()}, ref.hash).status());
   }
   return ref;
 }
@@ -330,8 +334,13 @@ Result<NodeRef> NodeStore::ReadRoot(uint64_t version) const {
 Result<std::shared_ptr<const Page>> NodeStore::ReadPage(const NodePos& pos,
                                                        const Hash32& expected) const {
   if (auto it = staged_pages_.find(pos); it != staged_pages_.end()) return it->second;
+  return ReadCommittedPage(pos, expected);
+}
+
+Result<std::shared_ptr<const Page>> NodeStore::ReadCommittedPage(const NodePos& pos,
+                                                                const Hash32& expected) const {
   if (PagePtr hit = CacheGet(pos)) return hit;
-  HEARTH_ASSIGN_OR_RETURN(PagePtr page, ReadCommittedPage(pos, expected));
+  HEARTH_ASSIGN_OR_RETURN(PagePtr page, LoadPage(pos, expected));
   if (cache_pages_max_ > 0) {
     std::lock_guard<std::mutex> lock(mu_);
     CachePut(pos, page);
@@ -339,8 +348,7 @@ Result<std::shared_ptr<const Page>> NodeStore::ReadPage(const NodePos& pos,
   return page;
 }
 
-Result<NodeStore::PagePtr> NodeStore::ReadCommittedPage(const NodePos& pos,
-                                                         const Hash32& expected) const {
+Result<NodeStore::PagePtr> NodeStore::LoadPage(const NodePos& pos, const Hash32& expected) const {
   const std::string key = PageKey(pos);
   std::string v;
   Status s = committed_->Get(key, &v);
@@ -381,6 +389,36 @@ Result<std::optional<IndexListEntry>> NodeStore::ReadCommittedListEntry(const Ha
   Status d = DecodeListEntry(v, &entry);
   if (!d.ok()) return Status::Corruption("index list entry " + KeyHex(k) + ": " + d.message());
   return std::optional<IndexListEntry>(entry);
+}
+
+Status NodeStore::ScanCommittedList(const Hash32& key, const ListFn& fn) const {
+  const std::string first = ListKey(key, 0);
+  const std::string end = ListKey(key, ~uint64_t{0}) + '\0';  // past every seq of key
+  const size_t prefix_bytes = first.size() - 8;
+  uint64_t want = 0;
+  Status failed;
+  Status scanned = committed_->Scan(first, end, ~size_t{0}, [&](std::string_view k,
+                                                                std::string_view v) {
+    if (k.size() != first.size()) {
+      failed = Status::Corruption("index list entry " + KeyHex(k) + ": key of " +
+                                  std::to_string(k.size()) + " bytes, want " +
+                                  std::to_string(first.size()));
+      return false;
+    }
+    uint64_t seq = 0;
+    for (size_t i = prefix_bytes; i < k.size(); ++i) seq = (seq << 8) | static_cast<uint8_t>(k[i]);
+    if (seq != want) return false;  // a gap ends the list, as a missing point read does
+    IndexListEntry entry;
+    Status d = DecodeListEntry(v, &entry);
+    if (!d.ok()) {
+      failed = Status::Corruption("index list entry " + KeyHex(k) + ": " + d.message());
+      return false;
+    }
+    ++want;
+    return fn(seq, entry);
+  });
+  if (!scanned.ok()) return scanned.Annotate("index list of " + key.Hex());
+  return failed;
 }
 
 void NodeStore::StagePage(const NodePos& pos, Page page) {

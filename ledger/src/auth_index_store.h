@@ -12,11 +12,14 @@
 //  2. The cache holds committed pages only (read from the KvReader, or staged and then
 //     marked flushed), so DiscardStaged never leaves a discarded page visible.
 // Thread-safety: const methods may run concurrently (cache and counters under mu_); the
-// staging methods need exclusive access.
+// staging methods need exclusive access, except from the committed-only readers
+// (ReadCommittedRoot, ReadCommittedPage, ReadCommittedListEntry, ScanCommittedList), which
+// never touch staged state and may run beside them.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -120,12 +123,23 @@ class NodeStore {
   // Staged, cached or committed page at `pos`; checked against `expected` (invariant 1).
   // Pages are shared read-only between the cache and readers.
   Result<std::shared_ptr<const Page>> ReadPage(const NodePos& pos, const Hash32& expected) const;
+  // The same two without staged state: safe beside the staging methods, for versions whose
+  // batch is durable (staged roots and pages are only ever of later versions).
+  Result<NodeRef> ReadCommittedRoot(uint64_t version) const;
+  Result<std::shared_ptr<const Page>> ReadCommittedPage(const NodePos& pos,
+                                                        const Hash32& expected) const;
   // List entry `seq` of `key`, which must exist (Corruption if missing or malformed).
   Result<IndexListEntry> ReadListEntry(const Hash32& key, uint64_t seq) const;
   // The committed entry alone (staged entries not consulted, no lock taken); nullopt when
   // it is not stored. Corruption if malformed.
   Result<std::optional<IndexListEntry>> ReadCommittedListEntry(const Hash32& key,
                                                                uint64_t seq) const;
+  // The committed entries of `key` from seq 0 on, while their seqs run without a gap, in
+  // one scan of the KvReader (staged entries not consulted, no lock taken): fn(seq, entry)
+  // for each; fn returns false to stop. Corruption naming the storage key for a malformed
+  // entry or a key of the wrong length under the list's prefix.
+  using ListFn = std::function<bool(uint64_t seq, const IndexListEntry& entry)>;
+  Status ScanCommittedList(const Hash32& key, const ListFn& fn) const;
 
   void StagePage(const NodePos& pos, Page page);
   void StageListEntry(const Hash32& key, uint64_t seq, const IndexListEntry& entry);
@@ -150,7 +164,8 @@ class NodeStore {
  private:
   using PagePtr = std::shared_ptr<const Page>;
   using PageMap = std::unordered_map<NodePos, PagePtr, NodePosHash>;
-  Result<PagePtr> ReadCommittedPage(const NodePos& pos, const Hash32& expected) const;
+  // From the KvReader, decoded and checked (invariant 1); not cached.
+  Result<PagePtr> LoadPage(const NodePos& pos, const Hash32& expected) const;
   PagePtr CacheGet(const NodePos& pos) const;         // nullptr on a miss
   void CachePut(const NodePos& pos, PagePtr page) const;  // REQUIRES: mu_ held
   size_t TopIndex(const NodePos& pos) const;

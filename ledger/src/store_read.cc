@@ -208,17 +208,15 @@ Result<Hash32> BlockStore::IndexRootAt(uint64_t height) const {
 Result<IndexEntry> BlockStore::ProveIndex(const Hash32& key, uint64_t height) const {
   HEARTH_RETURN_IF_ERROR(CheckHeight(height));
   IndexEntry entry;
-  {
-    std::lock_guard lock(mu_);  // the page walk reads the index's shared page cache
-    HEARTH_ASSIGN_OR_RETURN(entry.root, index_->RootAt(height));
-    HEARTH_ASSIGN_OR_RETURN(IndexLookup lookup, index_->Prove(key, height));
-    entry.value = lookup.value;
-    entry.proof = std::move(lookup.proof);
-  }
+  // From committed state alone, without the store's mutex: every height <= head is
+  // durable, and the walk never looks at what a commit is staging meanwhile.
+  HEARTH_ASSIGN_OR_RETURN(IndexLookup lookup, index_->ProveCommitted(key, height, &entry.root));
+  entry.value = lookup.value;
+  entry.proof = std::move(lookup.proof);
   if (!entry.value.has_value()) return entry;
-  // The list (one read per id) from the committed entries alone, outside the lock, as
-  // IndexList reads it: every height <= head is durable. It must hold exactly the proven
-  // value's count; anything else (entries stored without locations) takes the locked path.
+  // The list (one scan) from the committed entries alone, as IndexList reads it. It must
+  // hold exactly the proven value's count; anything else (entries stored without
+  // locations) takes the locked path.
   Result<std::vector<IndexListEntry>> list = index_->CommittedListUpTo(key, height);
   if (list.ok() && list->size() == entry.value->count) {
     SplitList(*list, &entry);

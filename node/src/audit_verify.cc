@@ -371,6 +371,12 @@ class LatestIndexKv final : public KvReader, public KvWriter {
     *value = e->value;
     return Status::Ok();
   }
+  // Only list entries are ever scanned (AuthIndex::CommittedListUpTo), and none are kept.
+  Status Scan(std::string_view begin, std::string_view, size_t, const ScanFn&) const override {
+    HEARTH_CHECK_MSG(begin.size() >= 2 && begin[0] == kPrefix && begin[1] == 'l',
+                     "the audit's index scans list entries only");
+    return Status::Ok();
+  }
   void Put(std::string_view key, std::string_view value) override {
     HEARTH_CHECK(key.size() >= 2 && key[0] == kPrefix);
     uint64_t version = 0;

@@ -804,6 +804,26 @@ TEST_CASE("index list entries keep locations and give a version's list without a
   REQUIRE(f.idx.ApplyBlock(8, std::vector<IndexUpdate>{{a, staged_id, at(8, 0)}}).ok());
   CHECK(f.idx.ListEntries(a, 5)->back().id == staged_id);
   CHECK(f.idx.CommittedListUpTo(a, 8)->size() == 4);
+  // ProveCommitted answers from the committed versions alone, exactly as Prove does there;
+  // the staged version exists only in the writer's view.
+  for (uint64_t v : {4, 7}) {
+    for (const auto* key : {&a, &b, &none}) {
+      INFO("version " << v);
+      Hash32 root;
+      Result<IndexLookup> committed = f.idx.ProveCommitted(*key, v, &root);
+      Result<IndexLookup> latest = f.idx.Prove(*key, v);
+      REQUIRE(committed.ok());
+      REQUIRE(latest.ok());
+      CHECK(root == *f.idx.RootAt(v));
+      CHECK(committed->value == latest->value);
+      CHECK(committed->proof == latest->proof);
+      CHECK(VerifyIndexProof(suite, root, *key, committed->value, committed->proof).ok());
+    }
+  }
+  Hash32 unused;
+  CHECK(f.idx.ProveCommitted(a, 8, &unused).status().code() == Code::kNotFound);
+  CHECK(f.idx.ProveCommitted(a, 2, &unused).status().code() == Code::kNotFound);
+  CHECK(f.idx.Prove(a, 8)->value->count == 5);
   f.idx.DiscardStaged();
   // A location whose height is not the version being applied is refused, nothing staged.
   Result<Hash32> wrong = f.idx.ApplyBlock(8, std::vector<IndexUpdate>{{a, staged_id, at(9, 0)}});
@@ -840,4 +860,16 @@ TEST_CASE("index list entries keep locations and give a version's list without a
   Result<std::vector<IndexListEntry>> disorder = f.idx.CommittedListUpTo(a, 7);
   CHECK(disorder.status().code() == Code::kCorruption);
   CHECK(disorder.status().message().find("after one at 3") != std::string::npos);
+  // A gap (entry 1 missing) ends the committed list, as the point reads it replaced did.
+  f.kv.Delete(key1);
+  REQUIRE(f.idx.CommittedListUpTo(a, 7).ok());
+  CHECK(f.idx.CommittedListUpTo(a, 7)->size() == 1);
+  // A stray key of another length under the list's prefix is Corruption naming it.
+  const std::string stray = key0 + "z";
+  f.kv.Put(stray, v0);
+  Result<std::vector<IndexListEntry>> strayed = f.idx.CommittedListUpTo(a, 7);
+  CHECK(strayed.status().code() == Code::kCorruption);
+  CHECK(strayed.status().message().find(ToHex(AsBytes(stray))) != std::string::npos);
+  // Key b's list, next to a's in key order or not, is untouched by all of this.
+  CHECK(f.idx.CommittedListUpTo(b, 7)->size() == 2);
 }

@@ -10,9 +10,11 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "hearth/ledger/db.h"
+#include "hearth/ledger/kv.h"
 #include "ledger/fault_env.h"
 
 namespace hearth::testing {
@@ -224,6 +226,73 @@ TEST_CASE("A damaged table file read through the pread Env is Corruption, not da
     }
   }
   REQUIRE(corrupt > 0);
+  // A scan through the damaged block stops with Corruption too.
+  const Status scanned = db->reader().Scan("", "~", ~size_t{0},
+                                           [](std::string_view, std::string_view) { return true; });
+  CHECK(scanned.code() == Code::kCorruption);
+}
+
+// What one KvReader::Scan visited, as (key, value) pairs.
+using Pairs = std::vector<std::pair<std::string, std::string>>;
+Pairs ScanAll(const KvReader& r, std::string_view begin, std::string_view end, size_t max,
+              size_t stop_after = ~size_t{0}) {
+  Pairs out;
+  const Status s = r.Scan(begin, end, max, [&](std::string_view k, std::string_view v) {
+    out.emplace_back(std::string(k), std::string(v));
+    return out.size() < stop_after;
+  });
+  INFO(s.ToString());
+  REQUIRE(s.ok());
+  return out;
+}
+
+TEST_CASE("KvReader::Scan: LevelDB and MemKv visit the same keys from begin to before end, in order, bounded") {
+  ScopedTempDir dir("db-scan");
+  auto db = MustOpen(dir.path(), SmallOptions(nullptr));
+  WriteAll(*db);  // several table files
+  MemKv mem;
+  for (int i = 0; i < kKeys; ++i) mem.Put(Key(i), Value(i));
+  // Some keys only in the memtable, one overwritten, one deleted.
+  leveldb::WriteBatch late;
+  late.Put(Key(kKeys), Value(kKeys));
+  late.Put(Key(10), "changed");
+  late.Delete(Key(11));
+  REQUIRE(db->Write(&late, Durability::kBuffer).ok());
+  mem.Put(Key(kKeys), Value(kKeys));
+  mem.Put(Key(10), "changed");
+  mem.Delete(Key(11));
+  REQUIRE(TableFiles(dir.path()) >= 2);
+
+  struct Range {
+    std::string begin, end;
+    size_t max;
+    size_t want;
+  };
+  const std::vector<Range> ranges = {
+      {Key(0), Key(20), 100, 19},          // key 11 deleted; end exclusive
+      {Key(5), Key(6), 100, 1},            // exactly one key
+      {Key(5), Key(5), 100, 0},            // empty range
+      {Key(9), Key(kKeys + 1), 50, 50},    // bounded by entries_max
+      {Key(kKeys - 2), "~", 100, 3},       // runs into the memtable-only key
+      {"a", "b", 100, 0},                  // before every key
+      {Key(100) + "x", Key(103), 100, 2},  // begins between keys
+  };
+  for (const Range& r : ranges) {
+    INFO(r.begin << " .. " << r.end << " max " << r.max);
+    const Pairs got = ScanAll(db->reader(), r.begin, r.end, r.max);
+    CHECK(got.size() == r.want);
+    CHECK(got == ScanAll(mem, r.begin, r.end, r.max));
+    for (const auto& [k, v] : got) {
+      CHECK(k >= r.begin);
+      CHECK(k < r.end);
+    }
+  }
+  const Pairs head = ScanAll(db->reader(), Key(0), Key(20), 100);
+  CHECK(head[10] == std::make_pair(Key(10), std::string("changed")));
+  CHECK(head[11].first == Key(12));
+  // fn returning false stops the scan after that entry.
+  CHECK(ScanAll(db->reader(), Key(0), "~", 100, 3).size() == 3);
+  CHECK(ScanAll(mem, Key(0), "~", 100, 3).size() == 3);
 }
 
 }  // namespace

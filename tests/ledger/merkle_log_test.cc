@@ -59,6 +59,11 @@ class CountingReader final : public KvReader {
     ++reads;
     return inner_->Get(key, value);
   }
+  Status Scan(std::string_view begin, std::string_view end, size_t entries_max,
+              const ScanFn& fn) const override {
+    ++reads;
+    return inner_->Scan(begin, end, entries_max, fn);
+  }
   mutable int reads = 0;
 
  private:

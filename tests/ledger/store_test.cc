@@ -410,8 +410,8 @@ TEST_CASE("proofs and lists are answered while a commit waits for its fsync") {
   env.Arm();
   std::thread committer([&] { CHECK(CommitNext(*store, chain, model, 5).ok()); });
   env.WaitEntered();  // the third block's commit is inside its synced write
-  // Each of these takes the store's lock (the list falls back to it only for old entries;
-  // the proofs always do): they must not wait for the write to finish.
+  // The log proof and root take the store's lock (index proofs and lists read committed
+  // state without it): none of them may wait for the write to finish.
   auto reads = std::async(std::launch::async, [&] {
     bool ok = store->InclusionProof(head.log_size - 1, head.log_size).ok();
     auto proven = store->ProveIndex(key, head.height);
@@ -462,6 +462,12 @@ TEST_CASE("reads during commits see only committed state") {
       bool listed = true;
       const Transaction& last = txs[head.height - 1].back();
       for (const Hash32& key : IndexKeysOf(suite, last)) {
+        // The lock-free proof: against the header's index root at the head, while the
+        // writer stages the next block's pages and root beside it.
+        auto proven = store->ProveIndex(key, head.height);
+        listed = listed && proven.ok() && header.ok() && proven->root == header->index_root &&
+                 !proven->ids.empty() && proven->ids.back() == last.id() &&
+                 VerifyIndexEntry(suite, header->index_root, key, proven->ids, proven->proof).ok();
         auto list = store->IndexList(key, head.height);
         listed = listed && list.ok() && !list->ids.empty() && list->ids.back() == last.id() &&
                  list->locations.back().height == head.height &&

@@ -246,6 +246,12 @@ class AuthIndex {
                                                         uint64_t version) const;
   // Value and proof of `key` against RootAt(version).
   Result<IndexLookup> Prove(const Hash32& key, uint64_t version) const;
+  // The same from committed state alone, with *root set to the version's root: no staged
+  // page or root is consulted, so it may run concurrently with ApplyBlock, FlushTo,
+  // MarkFlushed and DiscardStaged (readers proving at a checkpoint need no lock of the
+  // store's). NotFound for a version not committed (none staged counts).
+  // REQUIRES: root != nullptr.
+  Result<IndexLookup> ProveCommitted(const Hash32& key, uint64_t version, Hash32* root) const;
 
   // Puts every staged write into `batch`. Does not change this object (may be repeated).
   Status FlushTo(KvWriter* batch) const;

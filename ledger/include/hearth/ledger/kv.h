@@ -7,10 +7,12 @@
 // caller commits all components' writes in one synced LevelDB WriteBatch. After a crash the
 // database holds whole blocks or nothing of a block.
 //
-// Thread-safety: KvReader implementations are safe for concurrent Get; writers are used by
+// Thread-safety: KvReader implementations are safe for concurrent Get and Scan; writers are used by
 // one thread at a time.
 #pragma once
 
+#include <cstddef>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -31,6 +33,14 @@ class KvReader {
   // OK with *value set; NotFound when the key is absent; Corruption / IOError when the
   // environment fails (never reported as NotFound).
   virtual Status Get(std::string_view key, std::string* value) const = 0;
+  // Calls fn(key, value) for the keys in [begin, end) in key order, at most `entries_max`
+  // of them; fn returns false to stop. One consistent view of the store for the whole
+  // call (LevelDB: one iterator, so a list of n entries costs one seek and n steps instead
+  // of n point reads, each of which takes LevelDB's mutex twice). Corruption / IOError as
+  // for Get.
+  using ScanFn = std::function<bool(std::string_view key, std::string_view value)>;
+  virtual Status Scan(std::string_view begin, std::string_view end, size_t entries_max,
+                      const ScanFn& fn) const = 0;
 };
 
 class KvWriter {
@@ -44,6 +54,8 @@ class KvWriter {
 class MemKv final : public KvReader, public KvWriter {
  public:
   Status Get(std::string_view key, std::string* value) const override;
+  Status Scan(std::string_view begin, std::string_view end, size_t entries_max,
+              const ScanFn& fn) const override;
   void Put(std::string_view key, std::string_view value) override;
   void Delete(std::string_view key) override;
   size_t size() const { return map_.size(); }
@@ -58,6 +70,8 @@ class LevelDbReader final : public KvReader {
  public:
   explicit LevelDbReader(leveldb::DB* db) : db_(db) {}
   Status Get(std::string_view key, std::string* value) const override;
+  Status Scan(std::string_view begin, std::string_view end, size_t entries_max,
+              const ScanFn& fn) const override;
 
  private:
   leveldb::DB* db_;  // not owned

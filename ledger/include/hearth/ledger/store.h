@@ -52,8 +52,9 @@
 // reopened, which then holds the whole block or none of it.
 //
 // Thread-safety: every method may be called from any thread. Commits are serialised;
-// proofs and roots take the store's mutex (the log is single-threaded); header, block,
-// certificate and transaction reads go to LevelDB without it.
+// log proofs and roots take the store's mutex (the log is single-threaded); header, block,
+// certificate and transaction reads, index lists and ProveIndex go to committed state
+// without it.
 #pragma once
 
 #include <cstdint>
@@ -186,9 +187,10 @@ class BlockStore {
   Result<Hash32> LogLeafHash(uint64_t log_index) const;
   // Index root after block `height` (1..head).
   Result<Hash32> IndexRootAt(uint64_t height) const;
-  // `key` is an index key hash (IndexKeyHash). Its list and proof at block `height`. The
-  // proof is taken under the store's lock; the list is read outside it (as IndexList
-  // reads it) when its entries carry locations and their number is the proven count.
+  // `key` is an index key hash (IndexKeyHash). Its list and proof at block `height`, both
+  // from committed state without the store's lock (AuthIndex::ProveCommitted, then the list
+  // as IndexList reads it) when the entries carry locations and their number is the proven
+  // count; otherwise the list is read under the lock through the index value.
   Result<IndexEntry> ProveIndex(const Hash32& key, uint64_t height) const;
   // The same list without proof, root or value (ids and locations only): what a decision
   // that is not turned into a receipt needs. Read from the key's list entries alone
