@@ -5,7 +5,7 @@
 # LevelDB, on 127.0.0.1.
 #
 #   bench/http_checks.sh <bin dir> [--households N] [--months M] [--node AGENCY]
-#                        [--connections 1,16,64] [--seconds S] [--warmup S] [--threads T] [--perf] [--keep]
+#                        [--connections 1,16,64] [--seconds S] [--warmup S] [--perf] [--keep]
 #
 # Steps: a four-node devnet; `hearth synth` writes a district of N households x M months
 # (default 1000 x 12: about 7 x 10^4 records, about 4 minutes in all); the four agencies' files
@@ -33,7 +33,7 @@
 # in /tmp and ~1.6 GiB of memory.
 # Exit: the load generator's (0 every answer 2xx; 1 some failed), 1 when the setup failed.
 set -u
-BIN=${1:?usage: bench/http_checks.sh <bin dir> [--households N] [--months M] [--node AGENCY] [--connections L] [--seconds S] [--warmup S] [--threads T] [--perf]}
+BIN=${1:?usage: bench/http_checks.sh <bin dir> [--households N] [--months M] [--node AGENCY] [--connections L] [--seconds S] [--warmup S] [--perf]}
 shift
 HOUSEHOLDS=1000
 MONTHS=12
@@ -41,7 +41,6 @@ NODE=civil_affairs
 CONNECTIONS=1,16,64
 SECONDS_PER_STEP=10
 WARMUP=2
-THREADS=2
 PERF=0
 KEEP=0
 while [ $# -gt 0 ]; do
@@ -52,7 +51,6 @@ while [ $# -gt 0 ]; do
     --connections) CONNECTIONS=${2:?}; shift 2 ;;
     --seconds) SECONDS_PER_STEP=${2:?}; shift 2 ;;
     --warmup) WARMUP=${2:?}; shift 2 ;;
-    --threads) THREADS=${2:?}; shift 2 ;;
     --perf) PERF=1; shift ;;
     --keep) KEEP=1; shift ;;
     *) echo "http_checks: unknown argument $1" >&2; exit 2 ;;
@@ -185,7 +183,7 @@ if [ "$KEEP" = 1 ]; then
   exit 0
 fi
 "$LOAD" --url "$api" --ca "$D/$NODE/api-cert.pem" --token-file "$WORK/token" --body-file "$BODIES" \
-  --connections "$CONNECTIONS" --seconds "$SECONDS_PER_STEP" --warmup "$WARMUP" --threads "$THREADS" \
+  --connections "$CONNECTIONS" --seconds "$SECONDS_PER_STEP" --warmup "$WARMUP" \
   --expect-header Hearth-Access-Record --pids "$node_pid,$other_pids" | tee "$WORK/load.txt"
 rc=${PIPESTATUS[0]}
 
@@ -196,7 +194,7 @@ perf_step() {
   echo
   say "profile: checks at $conns connections for $SECONDS_PER_STEP s, node pid $node_pid under perf"
   "$LOAD" --url "$api" --ca "$D/$NODE/api-cert.pem" --token-file "$WORK/token" --body-file "$BODIES" --no-ref \
-    --connections "$conns" --seconds "$SECONDS_PER_STEP" --warmup "$WARMUP" --threads "$THREADS" \
+    --connections "$conns" --seconds "$SECONDS_PER_STEP" --warmup "$WARMUP" \
     --expect-header Hearth-Access-Record --pids "$node_pid,$other_pids" >"$WORK/perf-load.txt" 2>&1 &
   local load_pid=$!
   sleep "$WARMUP"
