@@ -243,6 +243,9 @@ NodeStore::NodeStore(Suite suite, const KvReader* committed, std::string prefix,
     positions += size_t{1} << (4 * top_page_levels_);
     ++top_page_levels_;
   }
+  if (top_page_levels_ > 0) {
+    top_ = std::make_unique<std::atomic<std::shared_ptr<const TopPage>>[]>(positions);
+  }
 }
 
 std::string NodeStore::MetaKey() const { return prefix_ + kMetaTag; }
@@ -489,21 +492,21 @@ size_t NodeStore::TopIndex(const NodePos& pos) const {
 
 NodeStore::PagePtr NodeStore::CacheGet(const NodePos& pos) const {
   if (cache_pages_max_ == 0) return nullptr;
-  std::lock_guard<std::mutex> lock(mu_);
-  if (pos.depth < kPageLevels * top_page_levels_ && !top_.empty()) {
-    const TopSlot& slot = top_[TopIndex(pos)];
-    if (slot.used && slot.version == pos.version) {
-      ++cache_hits_;
-      return slot.page;
+  if (pos.depth < kPageLevels * top_page_levels_) {
+    const std::shared_ptr<const TopPage> top = top_[TopIndex(pos)].load(std::memory_order_acquire);
+    if (top != nullptr && top->version == pos.version) {
+      cache_hits_.fetch_add(1, std::memory_order_relaxed);
+      return top->page;
     }
   }
+  std::lock_guard<std::mutex> lock(mu_);
   if (auto it = hot_.find(pos); it != hot_.end()) {
-    ++cache_hits_;
+    cache_hits_.fetch_add(1, std::memory_order_relaxed);
     return it->second;
   }
   auto it = cold_.find(pos);
   if (it == cold_.end()) return nullptr;
-  ++cache_hits_;
+  cache_hits_.fetch_add(1, std::memory_order_relaxed);
   PagePtr page = it->second;
   hot_.insert(cold_.extract(it));  // moves the entry, no allocation
   if (hot_.size() >= std::max<size_t>(1, cache_pages_max_ / 2)) cold_ = std::exchange(hot_, {});
@@ -512,16 +515,11 @@ NodeStore::PagePtr NodeStore::CacheGet(const NodePos& pos) const {
 
 void NodeStore::CachePut(const NodePos& pos, PagePtr page) const {
   if (pos.depth < kPageLevels * top_page_levels_) {
-    if (top_.empty()) {
-      size_t slots = 0;
-      for (size_t l = 0; l < top_page_levels_; ++l) slots += size_t{1} << (4 * l);
-      top_.resize(slots);
-    }
-    TopSlot& slot = top_[TopIndex(pos)];
-    if (!slot.used || slot.version <= pos.version) {  // keep the newest
-      slot.used = true;
-      slot.version = pos.version;
-      slot.page = std::move(page);
+    std::atomic<std::shared_ptr<const TopPage>>& slot = top_[TopIndex(pos)];
+    const std::shared_ptr<const TopPage> held = slot.load(std::memory_order_relaxed);  // mu_ held
+    if (held == nullptr || held->version <= pos.version) {  // keep the newest
+      slot.store(std::make_shared<const TopPage>(TopPage{pos.version, std::move(page)}),
+                 std::memory_order_release);
       return;
     }
   }
@@ -533,7 +531,7 @@ IndexStats NodeStore::read_stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   IndexStats s;
   s.page_reads = page_reads_;
-  s.cache_hits = cache_hits_;
+  s.cache_hits = cache_hits_.load(std::memory_order_relaxed);
   s.pages_written = pages_written_;
   return s;
 }

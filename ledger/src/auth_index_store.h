@@ -11,13 +11,15 @@
 //     pointer that led to it and its terminals are well formed: otherwise Corruption.
 //  2. The cache holds committed pages only (read from the KvReader, or staged and then
 //     marked flushed), so DiscardStaged never leaves a discarded page visible.
-// Thread-safety: const methods may run concurrently (cache and counters under mu_); the
+// Thread-safety: const methods may run concurrently (the top pages of the cache in atomic
+// slots, the rest of it and the counters under mu_); the
 // staging methods need exclusive access, except from the committed-only readers
 // (ReadCommittedRoot, ReadCommittedPage, ReadCommittedListEntry, ScanCommittedList), which
 // never touch staged state and may run beside them.
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -185,20 +187,22 @@ class NodeStore {
   // slot per position holding the newest version seen: every walk at the last version
   // passes them without hashing a key or chasing a chain. At most 4 page levels
   // (1 + 16 + 256 + 4096 positions), and at most a quarter of the cache bound.
+  // Every walk passes these pages, so a hit here takes no lock: readers load a slot
+  // atomically (concurrent checks would otherwise queue on mu_ several times per walk);
+  // slots are replaced under mu_.
   size_t top_page_levels_ = 0;
-  struct TopSlot {
-    bool used = false;
+  struct TopPage {
     uint64_t version = 0;
     PagePtr page;
   };
-  mutable std::vector<TopSlot> top_;  // allocated on first use
+  std::unique_ptr<std::atomic<std::shared_ptr<const TopPage>>[]> top_;  // empty slots: null
   // Deeper pages (and older versions of top positions), in two generations: a hit in cold_
   // moves to hot_; when hot_ holds half the bound, cold_ is dropped and hot_ becomes cold_
   // (an approximate LRU with O(1) work per access).
   mutable PageMap hot_;
   mutable PageMap cold_;
   mutable uint64_t page_reads_ = 0;
-  mutable uint64_t cache_hits_ = 0;
+  mutable std::atomic<uint64_t> cache_hits_{0};
 };
 
 // Computes page->slots from page->terms for a page at (depth, path), checking that the
