@@ -29,7 +29,9 @@
 //          [--expect-header NAME (main workload)] [--target-p99-ms 30] [--target-connections 16] [--pids P,Q,..]
 // Options also take the form --name=value. --requests N ends a step after N timed answers
 // (then --seconds, default 300, is only a bound). Steps always end: by time, count, or
-// per-request timeouts; a connection that fails 10 times stops.
+// per-request timeouts (a request fails once --timeout-ms has passed, checked after each
+// receive, and no receive waits longer than that); a connection that fails 10 times stops.
+// A failed request counts as an error, not in the latency figures (the run exits 1).
 // Exit: 0 every answer (warm-up included) 2xx; 1 some request failed; 2 bad arguments, an
 // unreadable file, or a connection that could not be opened.
 #include <openssl/err.h>
@@ -51,6 +53,7 @@
 #include <boost/beast/http.hpp>
 #include <cctype>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <chrono>
 #include <cmath>
@@ -295,7 +298,9 @@ struct Shared {
   std::atomic<uint64_t> next{0}, issued{0};
 };
 
+// Why an SSL call returned rc <= 0. Callers zero errno before the call.
 std::string SslError(SSL* ssl, int rc) {
+  const int err_no = errno;
   const int e = SSL_get_error(ssl, rc);
   const unsigned long q = ERR_get_error();
   ERR_clear_error();
@@ -305,9 +310,12 @@ std::string SslError(SSL* ssl, int rc) {
     return text;
   }
   if (e == SSL_ERROR_ZERO_RETURN) return "closed by the server";
+  // A blocking socket's receive or send timeout (SO_RCVTIMEO / SO_SNDTIMEO) shows as
+  // "want read / write", or as a syscall error with EAGAIN.
+  if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return "timed out";
   if (e == SSL_ERROR_SYSCALL) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return "timed out";
-    return errno != 0 ? std::strerror(errno) : "connection closed";
+    if (err_no == EAGAIN || err_no == EWOULDBLOCK) return "timed out";
+    return err_no != 0 ? std::strerror(err_no) : "connection closed";
   }
   return "TLS error " + std::to_string(e);
 }
@@ -353,6 +361,7 @@ bool OpenOnce(Conn& c, const Shared& s) {
   if (c.ssl == nullptr) Die("out of memory for a TLS session");
   if (!o.insecure) X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c.ssl), s.host.c_str());
   SSL_set_fd(c.ssl, c.fd);
+  errno = 0;
   const int rc = SSL_connect(c.ssl);
   if (rc != 1) {
     c.open_error = "TLS handshake: " + SslError(c.ssl, rc);
@@ -394,64 +403,107 @@ bool EqualsNoCase(std::string_view a, std::string_view b) {
          });
 }
 
-// Reads more bytes into c.buf; false with *err on failure.
-bool ReadMore(Conn& c, std::string* err) {
+// Reads more bytes into c.buf; false with *err on failure, or once `deadline` has passed
+// (checked after each read: one read waits at most --timeout-ms, the socket's timeout, so
+// an answer that trickles in fails within twice that).
+bool ReadMore(Conn& c, Clock::time_point deadline, std::string* err) {
   constexpr size_t kChunk = 256 * 1024;
   if (c.buf.size() < c.len + kChunk) c.buf.resize(std::max(c.buf.size() * 2, c.len + kChunk));
+  errno = 0;
   const int n = SSL_read(c.ssl, c.buf.data() + c.len, static_cast<int>(kChunk));
   if (n <= 0) {
     *err = SslError(c.ssl, n);
     return false;
   }
   c.len += static_cast<size_t>(n);
+  if (Clock::now() > deadline) {
+    *err = "timed out (the answer was still arriving)";
+    return false;
+  }
   return true;
 }
 
-// One HTTP/1.1 answer with a Content-Length (the node always sends one).
-bool ReadAnswer(Conn& c, const std::string& expect_header, Answer* a, std::string* err) {
-  constexpr std::string_view kEnd = "\r\n\r\n";
-  constexpr size_t kHeaderBytesMax = 64 * 1024;
-  size_t header_end = std::string_view::npos;
-  for (;;) {
-    header_end = std::string_view(c.buf.data(), c.len).find(kEnd);
-    if (header_end != std::string_view::npos) break;
-    if (c.len > kHeaderBytesMax) {
-      *err = "answer header over 64 KiB";
-      return false;
-    }
-    if (!ReadMore(c, err)) return false;
+std::string_view TrimSpace(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  return v;
+}
+
+// True when the comma-separated token list `v` holds `token` (case-insensitive).
+bool HasToken(std::string_view v, std::string_view token) {
+  while (!v.empty()) {
+    const size_t comma = v.find(',');
+    if (EqualsNoCase(TrimSpace(v.substr(0, comma)), token)) return true;
+    if (comma == std::string_view::npos) break;
+    v.remove_prefix(comma + 1);
   }
-  const std::string_view head(c.buf.data(), header_end);
+  return false;
+}
+
+// Parses the header block `head` (status line and fields, without the blank line) into *a.
+bool ParseHead(std::string_view head, const std::string& expect_header, Answer* a, std::string* err) {
   size_t line_end = head.find("\r\n");
   const std::string_view status_line = head.substr(0, line_end);
-  if (status_line.substr(0, 5) != "HTTP/" || status_line.size() < 12) {
-    *err = "malformed status line";
+  // "HTTP/1.x DDD reason"
+  if (status_line.size() < 12 || status_line.substr(0, 7) != "HTTP/1." || status_line[8] != ' ' ||
+      !std::isdigit(static_cast<unsigned char>(status_line[9])) ||
+      !std::isdigit(static_cast<unsigned char>(status_line[10])) ||
+      !std::isdigit(static_cast<unsigned char>(status_line[11])) ||
+      (status_line.size() > 12 && status_line[12] != ' ')) {
+    *err = "malformed status line: " + std::string(status_line.substr(0, 80));
     return false;
   }
-  a->status = static_cast<unsigned>(std::strtoul(std::string(status_line.substr(9, 3)).c_str(), nullptr, 10));
-  a->keep_alive = status_line.substr(0, 8) == "HTTP/1.1";
+  a->status = static_cast<unsigned>((status_line[9] - '0') * 100 + (status_line[10] - '0') * 10 +
+                                    (status_line[11] - '0'));
+  a->keep_alive = status_line[7] == '1';  // HTTP/1.1 keeps the connection unless told
+  a->has_expected = false;
   bool has_length = false;
-  while (line_end != std::string_view::npos && line_end < head.size()) {
+  a->body_bytes = 0;
+  while (line_end != std::string_view::npos) {
     const size_t start = line_end + 2;
     line_end = head.find("\r\n", start);
-    const std::string_view line = head.substr(start, line_end == std::string_view::npos ? head.npos : line_end - start);
+    const std::string_view line =
+        head.substr(start, line_end == std::string_view::npos ? std::string_view::npos : line_end - start);
+    if (!line.empty() && (line.front() == ' ' || line.front() == '\t')) {
+      *err = "folded header line (obsolete line folding is not read here)";
+      return false;
+    }
     const size_t colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
+    if (colon == std::string_view::npos || colon == 0) {
+      *err = "malformed header line: " + std::string(line.substr(0, 80));
+      return false;
+    }
     const std::string_view name = line.substr(0, colon);
-    std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+    const std::string_view value = TrimSpace(line.substr(colon + 1));
     if (EqualsNoCase(name, "content-length")) {
-      a->body_bytes = std::strtoull(std::string(value).c_str(), nullptr, 10);
+      uint64_t n = 0;
+      const bool digits = !value.empty() && value.size() <= 19 &&
+                          std::all_of(value.begin(), value.end(),
+                                      [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)); });
+      if (digits) n = std::strtoull(std::string(value).c_str(), nullptr, 10);
+      if (!digits || (has_length && n != a->body_bytes)) {
+        *err = "bad Content-Length: " + std::string(value.substr(0, 40));
+        return false;
+      }
+      a->body_bytes = n;
       has_length = true;
     } else if (EqualsNoCase(name, "connection")) {
-      a->keep_alive = !EqualsNoCase(value, "close");
+      if (HasToken(value, "close")) {
+        a->keep_alive = false;  // close wins over anything else listed
+      } else if (HasToken(value, "keep-alive")) {
+        a->keep_alive = true;
+      }
     } else if (EqualsNoCase(name, "transfer-encoding")) {
       *err = "chunked answers are not read here";
       return false;
     }
     if (!expect_header.empty() && EqualsNoCase(name, expect_header)) a->has_expected = true;
   }
-  if (!has_length) {
+  // 1xx, 204 and 304 answers have no body whatever they declare.
+  const bool bodiless = a->status < 200 || a->status == 204 || a->status == 304;
+  if (bodiless) {
+    a->body_bytes = 0;
+  } else if (!has_length) {
     *err = "answer without Content-Length";
     return false;
   }
@@ -459,16 +511,38 @@ bool ReadAnswer(Conn& c, const std::string& expect_header, Answer* a, std::strin
     *err = "answer body over " + std::to_string(kAnswerBytesMax) + " bytes";
     return false;
   }
-  const size_t total = header_end + kEnd.size() + static_cast<size_t>(a->body_bytes);
-  while (c.len < total) {
-    if (!ReadMore(c, err)) return false;
-  }
-  a->body_head.assign(c.buf.data() + header_end + kEnd.size(),
-                      static_cast<size_t>(std::min<uint64_t>(a->body_bytes, 300)));
-  // One request in flight: nothing should follow, but keep whatever did.
-  std::memmove(c.buf.data(), c.buf.data() + total, c.len - total);
-  c.len -= total;
   return true;
+}
+
+// One final HTTP/1.1 answer (interim 1xx answers before it are read and skipped). The node
+// always sends Content-Length; chunked answers are refused.
+bool ReadAnswer(Conn& c, const std::string& expect_header, Clock::time_point deadline, Answer* a,
+                std::string* err) {
+  constexpr std::string_view kEnd = "\r\n\r\n";
+  constexpr size_t kHeaderBytesMax = 64 * 1024;
+  for (;;) {
+    size_t header_end = std::string_view::npos;
+    for (;;) {
+      header_end = std::string_view(c.buf.data(), c.len).find(kEnd);
+      if (header_end != std::string_view::npos) break;
+      if (c.len > kHeaderBytesMax) {
+        *err = "answer header over 64 KiB";
+        return false;
+      }
+      if (!ReadMore(c, deadline, err)) return false;
+    }
+    if (!ParseHead(std::string_view(c.buf.data(), header_end), expect_header, a, err)) return false;
+    const size_t total = header_end + kEnd.size() + static_cast<size_t>(a->body_bytes);
+    while (c.len < total) {
+      if (!ReadMore(c, deadline, err)) return false;
+    }
+    a->body_head.assign(c.buf.data() + header_end + kEnd.size(),
+                        static_cast<size_t>(std::min<uint64_t>(a->body_bytes, 300)));
+    // One request in flight: nothing should follow, but keep whatever did.
+    std::memmove(c.buf.data(), c.buf.data() + total, c.len - total);
+    c.len -= total;
+    if (a->status >= 200) return true;
+  }
 }
 
 void Drive(Conn& c, Shared& s) {
@@ -490,9 +564,12 @@ void Drive(Conn& c, Shared& s) {
     const std::string& req = reqs[s.next.fetch_add(1) % reqs.size()];
     std::string err;
     Answer a;
+    errno = 0;
     const int w = SSL_write(c.ssl, req.data(), static_cast<int>(req.size()));
-    const bool ok = w == static_cast<int>(req.size()) ? ReadAnswer(c, s.workload->expect_header, &a, &err)
-                                                      : (err = SslError(c.ssl, w), false);
+    const Clock::time_point deadline = t0 + std::chrono::milliseconds(o.timeout_ms);
+    const bool ok = w == static_cast<int>(req.size())
+                        ? ReadAnswer(c, s.workload->expect_header, deadline, &a, &err)
+                        : (err = SslError(c.ssl, w), false);
     const Clock::time_point t1 = Clock::now();
     if (!ok) {
       ++c.failures;
@@ -706,6 +783,9 @@ std::string LoadAverage() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A server that resets a connection while a request is being written must not kill the
+  // run: the write then fails with EPIPE and counts as a transport error.
+  std::signal(SIGPIPE, SIG_IGN);
   const Options o = ParseArgs(argc, argv);
   hearth::Result<hearth::node::ApiUrl> url = hearth::node::ParseApiUrl(o.url);
   if (!url.ok()) Die("--url " + o.url + ": " + url.status().message());

@@ -19,7 +19,7 @@ Status MemKv::Scan(std::string_view begin, std::string_view end, size_t entries_
                    const ScanFn& fn) const {
   size_t visited = 0;
   for (auto it = map_.lower_bound(begin); it != map_.end() && visited < entries_max; ++it) {
-    if (std::string_view(it->first) >= end) break;
+    if (!end.empty() && std::string_view(it->first) >= end) break;
     ++visited;
     if (!fn(it->first, it->second)) break;
   }
@@ -62,7 +62,7 @@ Status LevelDbReader::Scan(std::string_view begin, std::string_view end, size_t 
        it->Next()) {
     const leveldb::Slice k = it->key();
     const std::string_view key(k.data(), k.size());
-    if (key >= end) break;
+    if (!end.empty() && key >= end) break;
     ++visited;
     const leveldb::Slice v = it->value();
     if (!fn(key, std::string_view(v.data(), v.size()))) break;

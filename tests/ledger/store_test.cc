@@ -462,8 +462,10 @@ TEST_CASE("reads during commits see only committed state") {
       bool listed = true;
       const Transaction& last = txs[head.height - 1].back();
       for (const Hash32& key : IndexKeysOf(suite, last)) {
-        // The lock-free proof: against the header's index root at the head, while the
-        // writer stages the next block's pages and root beside it.
+        // The lock-free proof, while the writer stages the next block's pages and root and
+        // fills the page cache beside it: a walk at the head never asks for a staged
+        // version, so what this guards is the concurrency itself (a torn page, a cache
+        // slot read while replaced, a freed page: a wrong proof here, or ASan's report).
         auto proven = store->ProveIndex(key, head.height);
         listed = listed && proven.ok() && header.ok() && proven->root == header->index_root &&
                  !proven->ids.empty() && proven->ids.back() == last.id() &&

@@ -33,7 +33,8 @@ class KvReader {
   // OK with *value set; NotFound when the key is absent; Corruption / IOError when the
   // environment fails (never reported as NotFound).
   virtual Status Get(std::string_view key, std::string* value) const = 0;
-  // Calls fn(key, value) for the keys in [begin, end) in key order, at most `entries_max`
+  // Calls fn(key, value) for the keys in [begin, end) (an empty end: no upper bound, as for
+  // Db::Scan) in key order, at most `entries_max`
   // of them; fn returns false to stop. One consistent view of the store for the whole
   // call (LevelDB: one iterator, so a list of n entries costs one seek and n steps instead
   // of n point reads, each of which takes LevelDB's mutex twice). Corruption / IOError as
