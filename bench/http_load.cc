@@ -49,6 +49,7 @@
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/http.hpp>
 #include <cctype>
@@ -322,24 +323,8 @@ std::string SslError(SSL* ssl, int rc) {
 
 bool OpenOnce(Conn& c, const Shared& s) {
   const Options& o = *s.o;
-  sockaddr_storage sa{};
-  socklen_t sa_len = 0;
-  if (s.address.is_v4()) {
-    auto* in = reinterpret_cast<sockaddr_in*>(&sa);
-    in->sin_family = AF_INET;
-    in->sin_port = htons(s.port);
-    const auto bytes = s.address.to_v4().to_bytes();
-    std::memcpy(&in->sin_addr, bytes.data(), bytes.size());
-    sa_len = sizeof(sockaddr_in);
-  } else {
-    auto* in6 = reinterpret_cast<sockaddr_in6*>(&sa);
-    in6->sin6_family = AF_INET6;
-    in6->sin6_port = htons(s.port);
-    const auto bytes = s.address.to_v6().to_bytes();
-    std::memcpy(&in6->sin6_addr, bytes.data(), bytes.size());
-    sa_len = sizeof(sockaddr_in6);
-  }
-  c.fd = ::socket(sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const asio::ip::tcp::endpoint endpoint(s.address, s.port);  // the sockaddr, v4 or v6
+  c.fd = ::socket(endpoint.data()->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (c.fd < 0) {
     c.open_error = std::string("socket: ") + std::strerror(errno);
     return false;
@@ -350,7 +335,7 @@ bool OpenOnce(Conn& c, const Shared& s) {
   tv.tv_usec = static_cast<suseconds_t>((o.timeout_ms % 1000) * 1000);
   ::setsockopt(c.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   ::setsockopt(c.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  if (::connect(c.fd, reinterpret_cast<const sockaddr*>(&sa), sa_len) != 0) {
+  if (::connect(c.fd, endpoint.data(), static_cast<socklen_t>(endpoint.size())) != 0) {
     c.open_error = std::string("connect: ") + std::strerror(errno);
     c.Close();
     return false;

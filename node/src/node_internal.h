@@ -1,5 +1,5 @@
-// node_internal.h: the pieces of Node::Impl shared by node.cc (runtime, consensus, commit)
-// and node_admission.cc (the admission pipeline).
+// node_internal.h: constants and helpers of node.cc (runtime, consensus, commit, admission)
+// kept apart from it, so that the admission pipeline can move to a file of its own.
 #pragma once
 
 #include <boost/asio.hpp>
