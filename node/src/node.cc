@@ -10,30 +10,22 @@
 #include <fstream>
 #include <future>
 #include <latch>
-#include <unordered_set>
 #include <sstream>
 
 #include "hearth/base/codec.h"
 #include "hearth/consensus/messages.h"
 #include "hearth/consensus/safety_state.h"
 #include "hearth/api/console.h"
-#include "hearth/api/http_server.h"
 #include "hearth/api/tokens.h"
 #include "hearth/node/files.h"
 #include "hearth/node/log.h"
 #include "hearth/node/node_api.h"
 #include "hearth/node/tls.h"
-#include "hearth/node/verified_sigs.h"
 #include "node_internal.h"
-#include "observer.h"
-#include "check_service.h"
 #include "hearth/node/check_api.h"
 #include "hearth/node/household_api.h"
-#include "token_admin.h"
 
 namespace hearth::node {
-
-namespace asio = boost::asio;
 
 namespace {
 
@@ -47,706 +39,388 @@ Result<std::string> ReadFile(const std::string& path, std::string_view what) {
   return text;
 }
 
-class NodeSigner : public consensus::Signer {
- public:
-  NodeSigner(PrivateKey key, std::string chain_id) : key_(std::move(key)), chain_id_(std::move(chain_id)) {}
-  Result<Bytes> Sign(std::string_view context, ByteView message) override {
-    return key_.Sign(context, chain_id_, message);
-  }
-
- private:
-  PrivateKey key_;
-  std::string chain_id_;
-};
-
-class GenesisVerifier : public consensus::MemberVerifier {
- public:
-  explicit GenesisVerifier(const Genesis& g) : chain_id_(g.chain_id) {
-    for (const auto& m : g.members) keys_.push_back(m.node_key);
-  }
-  uint32_t member_count() const override { return static_cast<uint32_t>(keys_.size()); }
-  Status Verify(consensus::MemberIndex member, std::string_view context, ByteView message,
-                ByteView signature) const override {
-    HEARTH_CHECK(member < keys_.size());
-    return keys_[member].Verify(context, chain_id_, message, signature);
-  }
-
- private:
-  std::string chain_id_;
-  std::vector<PublicKey> keys_;
-};
-
-Bytes EncodeGossip(const std::vector<Transaction>& txs) {
-  Writer w;
-  w.Count(txs.size());
-  for (const auto& tx : txs) w.Blob(tx.Encode());
-  return w.Take();
-}
-
 }  // namespace
 
-struct Node::Impl : public consensus::Application {
-  Node* node;
-  NodeConfig& config;
-  Genesis& genesis;
-  BlockStore& store;
-  const size_t workers = std::max(1u, std::thread::hardware_concurrency());
-
-  std::optional<uint16_t> self;  // voters: member index
-  std::unique_ptr<NodeSigner> signer;
-  GenesisVerifier verifier;
-  std::unique_ptr<consensus::Replica> replica;
-  std::unique_ptr<Transport> transport;
-  std::unique_ptr<Follower> follower;  // observers: fetches decided blocks from members
-  std::unique_ptr<CheckService> checks;  // keys, outbox and change watch of the check routes
-  std::unique_ptr<TokenAdmin> tokens;  // node.json's principals and those admins issued
-  std::unique_ptr<api::HttpServer> http;
-  std::string safety_path;
-  Failpoints failpoints;
-
-  // Keys: committed state, and committed + pending key events (admission).
-  mutable std::mutex reg_mu;
-  KeyRegistry committed_reg;
-  KeyRegistry admission_reg;
-  std::vector<Transaction> pending_key_events;
-
-  Mempool mempool;
-  // Signatures CheckBlock verified for transactions not pooled (their gossip is then not
-  // verified again); 2^16 covers several of the largest blocks.
-  VerifiedSignatures verified_outside_pool{size_t{1} << 16};
-  std::mutex admission_mu;  // one batch at a time (its signatures in parallel)
-  asio::thread_pool verify_pool;
-
-  asio::io_context core_io;
-  asio::thread_pool gossip_pool{1};  // admission of peers' gossip, one batch at a time
-  // Access records signed here wait up to kAccessGossipDelay to be gossiped together: a check
-  // makes one, and sent one by one each cost every peer a frame, a wake-up of its gossip
-  // thread and an admission call. They are durable (outbox) and pending in this node's pool
-  // as soon as RecordAccess returns; only the moment the peers hear of them moves.
-  std::mutex access_gossip_mu;
-  std::vector<Transaction> access_gossip;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> core_work;
-  std::thread core_thread;
-
-  // Decoded blocks by id (value ids seen in proposals), at the current height only.
-  std::map<Hash32, std::shared_ptr<const Block>> block_cache;
-  uint64_t block_cache_height = 0;
-
-  std::mutex stop_call_mu;
-  bool stop_done = false;
-  std::mutex stop_mu;
-  std::condition_variable stop_cv;
-  bool stopped = false;
-  Status stop_status;
-  std::atomic<bool> started{false};
-
-  // Metrics.
-  LatencyHistogram commit_latency;
-  std::atomic<uint64_t> txs_committed{0};
-  std::atomic<uint64_t> blocks_committed{0};
-  mutable std::mutex reject_mu;
-  std::map<std::string, uint64_t> rejected_by_reason;
-  std::atomic<uint64_t> accepted_total{0}, duplicate_total{0}, retry_total{0};
-  std::atomic<uint64_t> access_gossip_batches{0}, access_gossip_records{0};
-  std::atomic<uint64_t> peer_txs_in{0};
-
-  Impl(Node* n)
-      : node(n),
-        config(n->config_),
-        genesis(n->genesis_),
-        store(*n->store_),
-        verifier(n->genesis_),
-        committed_reg(n->genesis_),
-        admission_reg(n->genesis_),
-        mempool(n->config_.mempool_max, n->config_.mempool_bytes_max),
-        verify_pool(std::max(1u, std::thread::hardware_concurrency())) {}
-
-  // ---- startup ----
-  Status ReplayKeyEvents() {
-    const ChainHead head = store.head();
-    for (uint64_t h = 1; h <= head.height; ++h) {
-      HEARTH_ASSIGN_OR_RETURN(Block b, store.GetBlock(h));
-      const uint64_t first = b.header.log_size - b.txs.size();
-      for (size_t i = 0; i < b.txs.size(); ++i) {
-        if (b.txs[i].kind() == TxKind::kKeyEvent) committed_reg.Apply(b.txs[i], first + i);
-      }
-    }
-    admission_reg = committed_reg;
-    return Status::Ok();
-  }
-
-  // ---- consensus::Application ----
-  consensus::Value ProposeValue(consensus::Height height) override {
-    const ChainHead head = store.head();
-    HEARTH_CHECK(head.height + 1 == height);
-    std::vector<Transaction> candidates = mempool.Peek(config.block_txs_max, kBlockTxBytesBudget);
-    std::vector<Transaction> txs;
-    KeyRegistry reg = CommittedRegistry();
-    for (auto& tx : candidates) {
-      if (store.LocateTx(tx.id()).ok()) {
-        Hash32 id = tx.id();
-        mempool.RemoveCommitted(std::span<const Hash32>(&id, 1));
-        continue;
-      }
-      RuleCheck rc = reg.Check(tx);
-      if (!rc.status.ok()) {
-        Log(LogLevel::kWarn, "mempool drop id=" + tx.id().Hex() + " reason=" + rc.status.ToString());
-        mempool.Drop(tx.id(), rc.status.ToString());
-        continue;
-      }
-      reg.Apply(tx, head.log_size + txs.size());
-      txs.push_back(std::move(tx));
-    }
-    auto roots = store.PreviewRoots(txs);
-    if (!roots.ok()) {
-      Log(LogLevel::kError, "propose height=" + std::to_string(height) +
-                                " cannot build on these transactions: " + roots.status().ToString() +
-                                "; proposing an empty block");
-      txs.clear();
-      roots = store.PreviewRoots(txs);
-      HEARTH_CHECK(roots.ok());
-    }
-    uint64_t parent_time = genesis.genesis_time_ms;
-    if (head.height > 0) {
-      auto ph = store.Header(head.height);
-      HEARTH_CHECK(ph.ok());
-      parent_time = ph->time_ms;
-    }
-    Block b;
-    b.header.suite = genesis.suite;
-    b.header.chain_id = genesis.chain_id;
-    b.header.height = height;
-    b.header.prev_hash = roots->prev_hash;
-    b.header.time_ms = std::max(NowMs(), parent_time);
-    b.header.proposer = *self;
-    b.header.tx_count = static_cast<uint32_t>(txs.size());
-    b.header.tx_root = roots->tx_root;
-    b.header.log_size = roots->log_size;
-    b.header.log_root = roots->log_root;
-    b.header.index_root = roots->index_root;
-    b.txs = std::move(txs);
-    HEARTH_CHECK(Validate(b).ok());
-    consensus::Value v{EncodeBlock(b), BlockHash(b.header)};
-    CacheBlock(height, v.id, std::make_shared<const Block>(std::move(b)));
-    return v;
-  }
-
-  void CacheBlock(uint64_t height, const Hash32& id, std::shared_ptr<const Block> b) {
-    if (block_cache_height != height) {
-      block_cache.clear();
-      block_cache_height = height;
-    }
-    if (block_cache.size() > 16) block_cache.clear();
-    block_cache[id] = std::move(b);
-  }
-
-  std::shared_ptr<const Block> CachedBlock(uint64_t height, const Hash32& id) {
-    if (block_cache_height != height) return nullptr;
-    auto it = block_cache.find(id);
-    return it == block_cache.end() ? nullptr : it->second;
-  }
-
-  Result<Hash32> ValueId(consensus::Height height, ByteView value) override {
-    HEARTH_ASSIGN_OR_RETURN(Block b, DecodeBlock(value));
-    Hash32 id = BlockHash(b.header);
-    CacheBlock(height, id, std::make_shared<const Block>(std::move(b)));
-    return id;
-  }
-
-  KeyRegistry CommittedRegistry() const {
-    std::lock_guard lock(reg_mu);
-    return committed_reg;
-  }
-
-  Status CheckBlock(consensus::Height height, const Block& b) {
-    const ChainHead head = store.head();
-    if (head.height + 1 != height) {
-      return Status::FailedPrecondition("store head " + std::to_string(head.height) +
-                                        " is not below height " + std::to_string(height));
-    }
-    HEARTH_RETURN_IF_ERROR(Validate(b));
-    const BlockHeader& h = b.header;
-    if (h.height != height) return Status::InvalidArgument("header height differs");
-    if (h.suite != genesis.suite || h.chain_id != genesis.chain_id) {
-      return Status::InvalidArgument("block of another chain");
-    }
-    if (h.prev_hash != head.block_hash) return Status::InvalidArgument("prev_hash is not the head");
-    if (h.proposer >= genesis.members.size()) return Status::InvalidArgument("unknown proposer");
-    uint64_t parent_time = genesis.genesis_time_ms;
-    if (head.height > 0) {
-      HEARTH_ASSIGN_OR_RETURN(BlockHeader ph, store.Header(head.height));
-      parent_time = ph.time_ms;
-    }
-    if (h.time_ms < parent_time) return Status::InvalidArgument("block time before its parent's");
-    // Chain rules in order, then the signatures not verified on admission, in parallel.
-    KeyRegistry reg = CommittedRegistry();
-    std::vector<size_t> to_verify;
-    std::vector<const KeyEntry*> signer_of(b.txs.size(), nullptr);
-    std::vector<PublicKey> keys(b.txs.size());
+Status Node::Impl::ReplayKeyEvents() {
+  const ChainHead head = store.head();
+  for (uint64_t h = 1; h <= head.height; ++h) {
+    HEARTH_ASSIGN_OR_RETURN(Block b, store.GetBlock(h));
+    const uint64_t first = b.header.log_size - b.txs.size();
     for (size_t i = 0; i < b.txs.size(); ++i) {
-      const Transaction& tx = b.txs[i];
-      RuleCheck rc = reg.Check(tx);
-      if (!rc.status.ok()) {
-        return Status::InvalidArgument("block.txs[" + std::to_string(i) + "]: " + rc.status.ToString());
-      }
-      if (!mempool.IsVerified(tx) && !verified_outside_pool.Contains(tx)) {
-        keys[i] = reg.Find(tx.body().signer)->key;
-        to_verify.push_back(i);
-      }
-      reg.Apply(tx, head.log_size + i);
+      if (b.txs[i].kind() == TxKind::kKeyEvent) committed_reg.Apply(b.txs[i], first + i);
     }
-    std::vector<Status> results(to_verify.size());
-    ParallelFor(verify_pool, workers, to_verify.size(), [&](size_t k) {
-      const size_t i = to_verify[k];
-      results[k] = b.txs[i].VerifySignature(keys[i]);
-    });
-    for (size_t k = 0; k < results.size(); ++k) {
-      if (!results[k].ok()) {
-        return Status::VerifyFailed("block.txs[" + std::to_string(to_verify[k]) +
-                                    "]: " + results[k].ToString());
-      }
-    }
-    for (size_t i : to_verify) verified_outside_pool.Add(b.txs[i]);
-    HEARTH_ASSIGN_OR_RETURN(BlockRoots roots, store.PreviewRoots(b.txs));
-    if (roots.log_size != h.log_size || roots.log_root != h.log_root ||
-        roots.index_root != h.index_root || roots.tx_root != h.tx_root) {
-      return Status::InvalidArgument("header roots differ from the roots of its transactions");
-    }
-    return Status::Ok();
   }
+  admission_reg = committed_reg;
+  return Status::Ok();
+}
 
-  bool IsValid(consensus::Height height, const consensus::Value& value) override {
-    std::shared_ptr<const Block> b = CachedBlock(height, value.id);
-    if (!b) {
-      auto decoded = DecodeBlock(value.bytes);
-      if (!decoded.ok()) return false;
-      b = std::make_shared<const Block>(std::move(decoded).value());
-      CacheBlock(height, value.id, b);
+consensus::Value Node::Impl::ProposeValue(consensus::Height height) {
+  const ChainHead head = store.head();
+  HEARTH_CHECK(head.height + 1 == height);
+  std::vector<Transaction> candidates = mempool.Peek(config.block_txs_max, kBlockTxBytesBudget);
+  std::vector<Transaction> txs;
+  KeyRegistry reg = CommittedRegistry();
+  for (auto& tx : candidates) {
+    if (store.LocateTx(tx.id()).ok()) {
+      Hash32 id = tx.id();
+      mempool.RemoveCommitted(std::span<const Hash32>(&id, 1));
+      continue;
     }
-    Status st = CheckBlock(height, *b);
+    RuleCheck rc = reg.Check(tx);
+    if (!rc.status.ok()) {
+      Log(LogLevel::kWarn, "mempool drop id=" + tx.id().Hex() + " reason=" + rc.status.ToString());
+      mempool.Drop(tx.id(), rc.status.ToString());
+      continue;
+    }
+    reg.Apply(tx, head.log_size + txs.size());
+    txs.push_back(std::move(tx));
+  }
+  auto roots = store.PreviewRoots(txs);
+  if (!roots.ok()) {
+    Log(LogLevel::kError, "propose height=" + std::to_string(height) +
+                              " cannot build on these transactions: " + roots.status().ToString() +
+                              "; proposing an empty block");
+    txs.clear();
+    roots = store.PreviewRoots(txs);
+    HEARTH_CHECK(roots.ok());
+  }
+  uint64_t parent_time = genesis.genesis_time_ms;
+  if (head.height > 0) {
+    auto ph = store.Header(head.height);
+    HEARTH_CHECK(ph.ok());
+    parent_time = ph->time_ms;
+  }
+  Block b;
+  b.header.suite = genesis.suite;
+  b.header.chain_id = genesis.chain_id;
+  b.header.height = height;
+  b.header.prev_hash = roots->prev_hash;
+  b.header.time_ms = std::max(NowMs(), parent_time);
+  b.header.proposer = *self;
+  b.header.tx_count = static_cast<uint32_t>(txs.size());
+  b.header.tx_root = roots->tx_root;
+  b.header.log_size = roots->log_size;
+  b.header.log_root = roots->log_root;
+  b.header.index_root = roots->index_root;
+  b.txs = std::move(txs);
+  HEARTH_CHECK(Validate(b).ok());
+  consensus::Value v{EncodeBlock(b), BlockHash(b.header)};
+  CacheBlock(height, v.id, std::make_shared<const Block>(std::move(b)));
+  return v;
+}
+
+void Node::Impl::CacheBlock(uint64_t height, const Hash32& id, std::shared_ptr<const Block> b) {
+  if (block_cache_height != height) {
+    block_cache.clear();
+    block_cache_height = height;
+  }
+  if (block_cache.size() > 16) block_cache.clear();
+  block_cache[id] = std::move(b);
+}
+
+std::shared_ptr<const Block> Node::Impl::CachedBlock(uint64_t height, const Hash32& id) {
+  if (block_cache_height != height) return nullptr;
+  auto it = block_cache.find(id);
+  return it == block_cache.end() ? nullptr : it->second;
+}
+
+Result<Hash32> Node::Impl::ValueId(consensus::Height height, ByteView value) {
+  HEARTH_ASSIGN_OR_RETURN(Block b, DecodeBlock(value));
+  Hash32 id = BlockHash(b.header);
+  CacheBlock(height, id, std::make_shared<const Block>(std::move(b)));
+  return id;
+}
+
+KeyRegistry Node::Impl::CommittedRegistry() const {
+  std::lock_guard lock(reg_mu);
+  return committed_reg;
+}
+
+Status Node::Impl::CheckBlock(consensus::Height height, const Block& b) {
+  const ChainHead head = store.head();
+  if (head.height + 1 != height) {
+    return Status::FailedPrecondition("store head " + std::to_string(head.height) +
+                                      " is not below height " + std::to_string(height));
+  }
+  HEARTH_RETURN_IF_ERROR(Validate(b));
+  const BlockHeader& h = b.header;
+  if (h.height != height) return Status::InvalidArgument("header height differs");
+  if (h.suite != genesis.suite || h.chain_id != genesis.chain_id) {
+    return Status::InvalidArgument("block of another chain");
+  }
+  if (h.prev_hash != head.block_hash) return Status::InvalidArgument("prev_hash is not the head");
+  if (h.proposer >= genesis.members.size()) return Status::InvalidArgument("unknown proposer");
+  uint64_t parent_time = genesis.genesis_time_ms;
+  if (head.height > 0) {
+    HEARTH_ASSIGN_OR_RETURN(BlockHeader ph, store.Header(head.height));
+    parent_time = ph.time_ms;
+  }
+  if (h.time_ms < parent_time) return Status::InvalidArgument("block time before its parent's");
+  // Chain rules in order, then the signatures not verified on admission, in parallel.
+  KeyRegistry reg = CommittedRegistry();
+  std::vector<size_t> to_verify;
+  std::vector<const KeyEntry*> signer_of(b.txs.size(), nullptr);
+  std::vector<PublicKey> keys(b.txs.size());
+  for (size_t i = 0; i < b.txs.size(); ++i) {
+    const Transaction& tx = b.txs[i];
+    RuleCheck rc = reg.Check(tx);
+    if (!rc.status.ok()) {
+      return Status::InvalidArgument("block.txs[" + std::to_string(i) + "]: " + rc.status.ToString());
+    }
+    if (!mempool.IsVerified(tx) && !verified_outside_pool.Contains(tx)) {
+      keys[i] = reg.Find(tx.body().signer)->key;
+      to_verify.push_back(i);
+    }
+    reg.Apply(tx, head.log_size + i);
+  }
+  std::vector<Status> results(to_verify.size());
+  ParallelFor(verify_pool, workers, to_verify.size(), [&](size_t k) {
+    const size_t i = to_verify[k];
+    results[k] = b.txs[i].VerifySignature(keys[i]);
+  });
+  for (size_t k = 0; k < results.size(); ++k) {
+    if (!results[k].ok()) {
+      return Status::VerifyFailed("block.txs[" + std::to_string(to_verify[k]) +
+                                  "]: " + results[k].ToString());
+    }
+  }
+  for (size_t i : to_verify) verified_outside_pool.Add(b.txs[i]);
+  HEARTH_ASSIGN_OR_RETURN(BlockRoots roots, store.PreviewRoots(b.txs));
+  if (roots.log_size != h.log_size || roots.log_root != h.log_root ||
+      roots.index_root != h.index_root || roots.tx_root != h.tx_root) {
+    return Status::InvalidArgument("header roots differ from the roots of its transactions");
+  }
+  return Status::Ok();
+}
+
+bool Node::Impl::IsValid(consensus::Height height, const consensus::Value& value) {
+  std::shared_ptr<const Block> b = CachedBlock(height, value.id);
+  if (!b) {
+    auto decoded = DecodeBlock(value.bytes);
+    if (!decoded.ok()) return false;
+    b = std::make_shared<const Block>(std::move(decoded).value());
+    CacheBlock(height, value.id, b);
+  }
+  Status st = CheckBlock(height, *b);
+  if (!st.ok()) {
+    Log(LogLevel::kWarn, "invalid block height=" + std::to_string(height) +
+                             " proposer=" + std::to_string(b->header.proposer) +
+                             " reason=" + st.ToString());
+    return false;
+  }
+  return true;
+}
+
+std::optional<consensus::Decided> Node::Impl::GetDecided(consensus::Height height) {
+  auto block = store.GetBlock(height);
+  auto cert = store.CertificateBytes(height);
+  if (!block.ok() || !cert.ok()) return std::nullopt;
+  auto c = consensus::DecodeCertificate(*cert);
+  if (!c.ok()) return std::nullopt;
+  return consensus::Decided{std::move(c).value(), EncodeBlock(*block)};
+}
+
+void Node::Impl::Fail(const Status& st) {
+  Log(LogLevel::kError, "node stopping: " + st.ToString());
+  std::lock_guard lock(stop_mu);
+  if (!stopped) {
+    stopped = true;
+    stop_status = st;
+  }
+  stop_cv.notify_all();
+}
+
+void Node::Impl::Run(consensus::Effects effects) {
+  for (size_t i = 0; i < effects.size(); ++i) {
+    Status st = RunOne(effects[i]);
     if (!st.ok()) {
-      Log(LogLevel::kWarn, "invalid block height=" + std::to_string(height) +
-                               " proposer=" + std::to_string(b->header.proposer) +
-                               " reason=" + st.ToString());
-      return false;
-    }
-    return true;
-  }
-
-  std::optional<consensus::Decided> GetDecided(consensus::Height height) override {
-    auto block = store.GetBlock(height);
-    auto cert = store.CertificateBytes(height);
-    if (!block.ok() || !cert.ok()) return std::nullopt;
-    auto c = consensus::DecodeCertificate(*cert);
-    if (!c.ok()) return std::nullopt;
-    return consensus::Decided{std::move(c).value(), EncodeBlock(*block)};
-  }
-
-  // ---- the core thread ----
-  void Fail(const Status& st) {
-    Log(LogLevel::kError, "node stopping: " + st.ToString());
-    std::lock_guard lock(stop_mu);
-    if (!stopped) {
-      stopped = true;
-      stop_status = st;
-    }
-    stop_cv.notify_all();
-  }
-
-  void Run(consensus::Effects effects) {
-    for (size_t i = 0; i < effects.size(); ++i) {
-      Status st = RunOne(effects[i]);
-      if (!st.ok()) {
-        Fail(st);
-        return;
-      }
+      Fail(st);
+      return;
     }
   }
+}
 
-  Status RunOne(consensus::Effect& e) {
-    if (auto* p = std::get_if<consensus::PersistEffect>(&e)) {
-      const Bytes state = consensus::EncodeSafetyState(p->state);
-      return ReplaceFile(safety_path, AsChars(ByteView(state)), 0600);
-    }
-    if (auto* b = std::get_if<consensus::BroadcastEffect>(&e)) {
-      transport->Broadcast(kChannelConsensus, b->message);
-      return Status::Ok();
-    }
-    if (auto* s = std::get_if<consensus::SendEffect>(&e)) {
-      transport->Send(s->to, kChannelConsensus, std::move(s->message));
-      return Status::Ok();
-    }
-    if (auto* t = std::get_if<consensus::TimerEffect>(&e)) {
-      auto timer = std::make_shared<asio::steady_timer>(core_io);
-      timer->expires_after(std::chrono::milliseconds(t->delay_ticks));
-      consensus::Timer which = t->timer;
-      timer->async_wait([this, timer, which](const boost::system::error_code& ec) {
-        if (ec) return;
-        consensus::Effects out;
-        Status st = replica->OnTimer(which, &out);
-        if (!st.ok()) return Fail(st);
-        Run(std::move(out));
-      });
-      return Status::Ok();
-    }
-    auto& d = std::get<consensus::DecideEffect>(e);
-    return Commit(d.value, d.certificate);
+Status Node::Impl::RunOne(consensus::Effect& e) {
+  if (auto* p = std::get_if<consensus::PersistEffect>(&e)) {
+    const Bytes state = consensus::EncodeSafetyState(p->state);
+    return ReplaceFile(safety_path, AsChars(ByteView(state)), 0600);
   }
-
-  Status Commit(const consensus::Value& value, const consensus::Certificate& cert) {
-    const uint64_t height = cert.height;
-    std::shared_ptr<const Block> b = CachedBlock(height, value.id);
-    if (!b) {
-      HEARTH_ASSIGN_OR_RETURN(Block decoded, DecodeBlock(value.bytes));
-      b = std::make_shared<const Block>(std::move(decoded));
-    }
-    HEARTH_ASSIGN_OR_RETURN(CommitCertificate lc, DecodeCertificate(consensus::EncodeCertificate(cert)));
-    Status st = CommitVerified(*b, lc);
-    if (!st.ok()) {
-      if (st.code() == Code::kIOError || st.code() == Code::kFailedPrecondition) {
-        return st;  // environment failure: stop; a restart reopens the store
-      }
-      HEARTH_CHECK_MSG(false, ("a decided block failed to commit: " + st.ToString()).c_str());
-    }
-    // Let the proposer of the next height fill its block: wait block_interval_ms, longer
-    // while nothing is pending, unless this block is old (catching up).
-    const uint64_t now = NowMs();
-    const bool catching_up = now > b->header.time_ms + 5000;
-    ScheduleNextHeight(catching_up ? 0 : config.block_interval_ms, now);
+  if (auto* b = std::get_if<consensus::BroadcastEffect>(&e)) {
+    transport->Broadcast(kChannelConsensus, b->message);
     return Status::Ok();
   }
-
-  // Writes a decided, verified block with its certificate (one synced batch), then updates
-  // the key registry and the mempool. Shared by consensus decisions (Commit) and by the
-  // observer's follower (ApplyFollowed), with the same failpoints.
-  Status CommitVerified(const Block& b, const CommitCertificate& lc) {
-    failpoints.Hit("commit.before_batch");
-    HEARTH_RETURN_IF_ERROR(store.CommitBlock(b, lc));
-    failpoints.Hit("commit.after_batch");
-    AfterCommit(b);
-    failpoints.Hit("commit.after_apply");
-    if (checks) checks->OnCommitted();
+  if (auto* s = std::get_if<consensus::SendEffect>(&e)) {
+    transport->Send(s->to, kChannelConsensus, std::move(s->message));
     return Status::Ok();
   }
-
-  // Observer: a decided block with its certificate, fetched from a member's API. Checked
-  // exactly as a voter checks a decided value a peer sends in catch-up
-  // (Replica::HandleDecided): the certificate names this block, verifies against the genesis
-  // node keys with a 2f+1 quorum, and the block passes IsValid's CheckBlock (height, chain,
-  // prev hash, time, chain rules, every signature, tx/log/index roots) against our head;
-  // then committed as Commit does. Runs on the follower thread, the observer's only writer.
-  // An IOError means our own environment failed: the node stops. Any other error blames
-  // the member that served the block.
-  Status ApplyFollowed(uint64_t height, ByteView block_bytes, ByteView cert_bytes) {
-    Status st = VerifyAndCommitFollowed(height, block_bytes, cert_bytes);
-    if (st.code() == Code::kIOError) Fail(st);
-    return st;
-  }
-
-  Status VerifyAndCommitFollowed(uint64_t height, ByteView block_bytes, ByteView cert_bytes) {
-    auto decoded = DecodeBlock(block_bytes);
-    if (!decoded.ok()) return decoded.status().Annotate("block");
-    const Block& b = *decoded;
-    auto cert = consensus::DecodeCertificate(cert_bytes);
-    if (!cert.ok()) return cert.status().Annotate("certificate");
-    if (cert->height != height) {
-      return Status::InvalidArgument("certificate of height " + std::to_string(cert->height) +
-                                     " served for height " + std::to_string(height));
-    }
-    const Hash32 id = BlockHash(b.header);
-    if (id != cert->value_id) {
-      return Status::VerifyFailed("certificate is for block " + cert->value_id.Hex() +
-                                  ", not for the block served (" + id.Hex() + ")");
-    }
-    HEARTH_RETURN_IF_ERROR(consensus::VerifyCertificate(*cert, verifier));
-    HEARTH_RETURN_IF_ERROR(CheckBlock(height, b));
-    auto lc = DecodeCertificate(cert_bytes);
-    if (!lc.ok()) return lc.status().Annotate("certificate");
-    Status st = CommitVerified(b, *lc);
-    if (st.code() == Code::kFailedPrecondition) return Status::IOError(st.message());
-    return st;
-  }
-
-  void ScheduleNextHeight(uint64_t delay_ms, uint64_t decided_at) {
+  if (auto* t = std::get_if<consensus::TimerEffect>(&e)) {
     auto timer = std::make_shared<asio::steady_timer>(core_io);
-    timer->expires_after(std::chrono::milliseconds(delay_ms));
-    timer->async_wait([this, timer, decided_at](const boost::system::error_code& ec) {
+    timer->expires_after(std::chrono::milliseconds(t->delay_ticks));
+    consensus::Timer which = t->timer;
+    timer->async_wait([this, timer, which](const boost::system::error_code& ec) {
       if (ec) return;
-      constexpr uint64_t kEmptyBlockIntervalMs = 1000;
-      if (mempool.size() == 0 && NowMs() < decided_at + kEmptyBlockIntervalMs) {
-        return ScheduleNextHeight(20, decided_at);
-      }
       consensus::Effects out;
-      Status st = replica->OnDecisionApplied(&out);
+      Status st = replica->OnTimer(which, &out);
       if (!st.ok()) return Fail(st);
       Run(std::move(out));
     });
+    return Status::Ok();
   }
+  auto& d = std::get<consensus::DecideEffect>(e);
+  return Commit(d.value, d.certificate);
+}
 
-  void AfterCommit(const Block& b) {
-    std::vector<Hash32> ids;
-    ids.reserve(b.txs.size());
-    bool key_events = false;
-    const uint64_t first = b.header.log_size - b.txs.size();
-    {
-      std::lock_guard lock(reg_mu);
-      for (size_t i = 0; i < b.txs.size(); ++i) {
-        ids.push_back(b.txs[i].id());
-        if (b.txs[i].kind() == TxKind::kKeyEvent) {
-          committed_reg.Apply(b.txs[i], first + i);
-          key_events = true;
-        }
-      }
-      if (key_events) {
-        admission_reg = committed_reg;
-        std::vector<Transaction> still;
-        for (auto& tx : pending_key_events) {
-          if (store.LocateTx(tx.id()).ok()) continue;
-          if (admission_reg.Check(tx).status.ok()) {
-            admission_reg.Apply(tx, kPendingLogIndex);
-            still.push_back(tx);
-          }
-        }
-        pending_key_events = std::move(still);
+Status Node::Impl::Commit(const consensus::Value& value, const consensus::Certificate& cert) {
+  const uint64_t height = cert.height;
+  std::shared_ptr<const Block> b = CachedBlock(height, value.id);
+  if (!b) {
+    HEARTH_ASSIGN_OR_RETURN(Block decoded, DecodeBlock(value.bytes));
+    b = std::make_shared<const Block>(std::move(decoded));
+  }
+  HEARTH_ASSIGN_OR_RETURN(CommitCertificate lc, DecodeCertificate(consensus::EncodeCertificate(cert)));
+  Status st = CommitVerified(*b, lc);
+  if (!st.ok()) {
+    if (st.code() == Code::kIOError || st.code() == Code::kFailedPrecondition) {
+      return st;  // environment failure: stop; a restart reopens the store
+    }
+    HEARTH_CHECK_MSG(false, ("a decided block failed to commit: " + st.ToString()).c_str());
+  }
+  // Let the proposer of the next height fill its block: wait block_interval_ms, longer
+  // while nothing is pending, unless this block is old (catching up).
+  const uint64_t now = NowMs();
+  const bool catching_up = now > b->header.time_ms + 5000;
+  ScheduleNextHeight(catching_up ? 0 : config.block_interval_ms, now);
+  return Status::Ok();
+}
+
+Status Node::Impl::CommitVerified(const Block& b, const CommitCertificate& lc) {
+  failpoints.Hit("commit.before_batch");
+  HEARTH_RETURN_IF_ERROR(store.CommitBlock(b, lc));
+  failpoints.Hit("commit.after_batch");
+  AfterCommit(b);
+  failpoints.Hit("commit.after_apply");
+  if (checks) checks->OnCommitted();
+  return Status::Ok();
+}
+
+Status Node::Impl::ApplyFollowed(uint64_t height, ByteView block_bytes, ByteView cert_bytes) {
+  Status st = VerifyAndCommitFollowed(height, block_bytes, cert_bytes);
+  if (st.code() == Code::kIOError) Fail(st);
+  return st;
+}
+
+Status Node::Impl::VerifyAndCommitFollowed(uint64_t height, ByteView block_bytes, ByteView cert_bytes) {
+  auto decoded = DecodeBlock(block_bytes);
+  if (!decoded.ok()) return decoded.status().Annotate("block");
+  const Block& b = *decoded;
+  auto cert = consensus::DecodeCertificate(cert_bytes);
+  if (!cert.ok()) return cert.status().Annotate("certificate");
+  if (cert->height != height) {
+    return Status::InvalidArgument("certificate of height " + std::to_string(cert->height) +
+                                   " served for height " + std::to_string(height));
+  }
+  const Hash32 id = BlockHash(b.header);
+  if (id != cert->value_id) {
+    return Status::VerifyFailed("certificate is for block " + cert->value_id.Hex() +
+                                ", not for the block served (" + id.Hex() + ")");
+  }
+  HEARTH_RETURN_IF_ERROR(consensus::VerifyCertificate(*cert, verifier));
+  HEARTH_RETURN_IF_ERROR(CheckBlock(height, b));
+  auto lc = DecodeCertificate(cert_bytes);
+  if (!lc.ok()) return lc.status().Annotate("certificate");
+  Status st = CommitVerified(b, *lc);
+  if (st.code() == Code::kFailedPrecondition) return Status::IOError(st.message());
+  return st;
+}
+
+void Node::Impl::ScheduleNextHeight(uint64_t delay_ms, uint64_t decided_at) {
+  auto timer = std::make_shared<asio::steady_timer>(core_io);
+  timer->expires_after(std::chrono::milliseconds(delay_ms));
+  timer->async_wait([this, timer, decided_at](const boost::system::error_code& ec) {
+    if (ec) return;
+    constexpr uint64_t kEmptyBlockIntervalMs = 1000;
+    if (mempool.size() == 0 && NowMs() < decided_at + kEmptyBlockIntervalMs) {
+      return ScheduleNextHeight(20, decided_at);
+    }
+    consensus::Effects out;
+    Status st = replica->OnDecisionApplied(&out);
+    if (!st.ok()) return Fail(st);
+    Run(std::move(out));
+  });
+}
+
+void Node::Impl::AfterCommit(const Block& b) {
+  std::vector<Hash32> ids;
+  ids.reserve(b.txs.size());
+  bool key_events = false;
+  const uint64_t first = b.header.log_size - b.txs.size();
+  {
+    std::lock_guard lock(reg_mu);
+    for (size_t i = 0; i < b.txs.size(); ++i) {
+      ids.push_back(b.txs[i].id());
+      if (b.txs[i].kind() == TxKind::kKeyEvent) {
+        committed_reg.Apply(b.txs[i], first + i);
+        key_events = true;
       }
     }
-    const uint64_t now = NowMs();
-    for (uint64_t t : mempool.RemoveCommitted(ids)) commit_latency.Observe(now > t ? now - t : 0);
-    txs_committed += b.txs.size();
-    ++blocks_committed;
-    Log(b.txs.empty() ? LogLevel::kDebug : LogLevel::kInfo,
-        "commit height=" + std::to_string(b.header.height) + " txs=" + std::to_string(b.txs.size()) +
-            " log_size=" + std::to_string(b.header.log_size) +
-            " mempool=" + std::to_string(mempool.size()));
-  }
-
-  void OnFrame(uint16_t from, uint8_t channel, Bytes payload) {
-    if (channel == kChannelConsensus) {
-      asio::post(core_io, [this, p = std::move(payload)] {
-        consensus::Effects out;
-        Status st = replica->OnMessage(p, &out);
-        if (!st.ok()) return Fail(st);
-        Run(std::move(out));
-      });
-      return;
+    if (key_events) {
+      admission_reg = committed_reg;
+      std::vector<Transaction> still;
+      for (auto& tx : pending_key_events) {
+        if (store.LocateTx(tx.id()).ok()) continue;
+        if (admission_reg.Check(tx).status.ok()) {
+          admission_reg.Apply(tx, kPendingLogIndex);
+          still.push_back(tx);
+        }
+      }
+      pending_key_events = std::move(still);
     }
-    if (channel == kChannelTxGossip) {
-      asio::post(gossip_pool, [this, from, p = std::move(payload)] {
-        Reader r(p, "gossip");
-        size_t count = 0;
-        std::vector<Result<Transaction>> lines;
-        if (!r.Count("txs", kGossipBatchMax, 8, &count).ok()) {
-          Log(LogLevel::kWarn, "gossip peer=" + std::to_string(from) + " reason=malformed batch");
+  }
+  const uint64_t now = NowMs();
+  for (uint64_t t : mempool.RemoveCommitted(ids)) commit_latency.Observe(now > t ? now - t : 0);
+  txs_committed += b.txs.size();
+  ++blocks_committed;
+  Log(b.txs.empty() ? LogLevel::kDebug : LogLevel::kInfo,
+      "commit height=" + std::to_string(b.header.height) + " txs=" + std::to_string(b.txs.size()) +
+          " log_size=" + std::to_string(b.header.log_size) +
+          " mempool=" + std::to_string(mempool.size()));
+}
+
+void Node::Impl::OnFrame(uint16_t from, uint8_t channel, Bytes payload) {
+  if (channel == kChannelConsensus) {
+    asio::post(core_io, [this, p = std::move(payload)] {
+      consensus::Effects out;
+      Status st = replica->OnMessage(p, &out);
+      if (!st.ok()) return Fail(st);
+      Run(std::move(out));
+    });
+    return;
+  }
+  if (channel == kChannelTxGossip) {
+    asio::post(gossip_pool, [this, from, p = std::move(payload)] {
+      Reader r(p, "gossip");
+      size_t count = 0;
+      std::vector<Result<Transaction>> lines;
+      if (!r.Count("txs", kGossipBatchMax, 8, &count).ok()) {
+        Log(LogLevel::kWarn, "gossip peer=" + std::to_string(from) + " reason=malformed batch");
+        return;
+      }
+      for (size_t i = 0; i < count; ++i) {
+        Bytes tx;
+        if (!r.Blob("tx", kTransactionBytesMax, &tx).ok()) {
+          Log(LogLevel::kWarn, "gossip peer=" + std::to_string(from) + " reason=truncated batch");
           return;
         }
-        for (size_t i = 0; i < count; ++i) {
-          Bytes tx;
-          if (!r.Blob("tx", kTransactionBytesMax, &tx).ok()) {
-            Log(LogLevel::kWarn, "gossip peer=" + std::to_string(from) + " reason=truncated batch");
-            return;
-          }
-          lines.push_back(Transaction::Decode(tx));
-        }
-        peer_txs_in += count;
-        Admit(std::move(lines), std::nullopt, /*gossip=*/false);
-      });
-      return;
-    }
-    Log(LogLevel::kWarn, "frame peer=" + std::to_string(from) + " reason=unknown channel " +
-                             std::to_string(channel));
-  }
-
-  // ---- admission ----
-  void CountReject(const std::string& reason) {
-    // Keep the label set small: the reason's first words up to ':' are its class.
-    std::string klass = reason.substr(0, reason.find(':'));
-    if (klass.size() > 48) klass.resize(48);
-    std::lock_guard lock(reject_mu);
-    if (rejected_by_reason.size() < 64 || rejected_by_reason.count(klass)) ++rejected_by_reason[klass];
-  }
-
-  void QueueAccessGossip(std::vector<Transaction> txs) {
-    if (txs.empty()) return;
-    bool first = false;
-    bool full = false;
-    {
-      std::lock_guard lock(access_gossip_mu);
-      first = access_gossip.empty();
-      for (Transaction& tx : txs) access_gossip.push_back(std::move(tx));
-      full = access_gossip.size() >= kAccessGossipBatch;
-    }
-    if (full) {
-      FlushAccessGossip();
-    } else if (first) {
-      // On the core thread, whose io_context runs while the node does (members only sign
-      // access records). A timer left when the node stops is dropped with it: its records
-      // stay in the outbox and the pool.
-      auto timer = std::make_shared<asio::steady_timer>(core_io);
-      timer->expires_after(kAccessGossipDelay);
-      timer->async_wait([this, timer](const boost::system::error_code& ec) {
-        if (!ec) FlushAccessGossip();
-      });
-    }
-  }
-
-  void FlushAccessGossip() {
-    std::vector<Transaction> batch;
-    {
-      std::lock_guard lock(access_gossip_mu);
-      batch.swap(access_gossip);
-    }
-    if (batch.empty() || !transport) return;
-    ++access_gossip_batches;
-    access_gossip_records += batch.size();
-    BroadcastGossip(batch);
-  }
-
-  // Sends `txs` to every peer in gossip frames of at most kGossipBatchMax.
-  void BroadcastGossip(const std::vector<Transaction>& txs) {
-    for (size_t i = 0; i < txs.size(); i += kGossipBatchMax) {
-      std::vector<Transaction> part(txs.begin() + static_cast<std::ptrdiff_t>(i),
-                                    txs.begin() + static_cast<std::ptrdiff_t>(std::min(txs.size(), i + kGossipBatchMax)));
-      transport->Broadcast(kChannelTxGossip, EncodeGossip(part));
-    }
-  }
-
-  std::vector<SubmitOutcome> Admit(std::vector<Result<Transaction>> lines,
-                                   std::optional<Agency> only_agency, bool gossip) {
-    std::lock_guard admission(admission_mu);
-    const size_t n = lines.size();
-    std::vector<SubmitOutcome> out(n);
-    std::vector<size_t> candidates;
-    std::vector<PublicKey> keys(n);
-    {
-      // Rules against the admission state, with this batch's key events applied in order.
-      KeyRegistry reg = [&] {
-        std::lock_guard lock(reg_mu);
-        return admission_reg;
-      }();
-      std::unordered_set<Hash32> seen;
-      for (size_t i = 0; i < n; ++i) {
-        SubmitOutcome& o = out[i];
-        if (!lines[i].ok()) {
-          o.reason = lines[i].status().ToString();
-          continue;
-        }
-        const Transaction& tx = *lines[i];
-        o.id = tx.id();
-        if (only_agency) {
-          // Before the duplicate check, so a principal learns nothing of other agencies'
-          // records.
-          const KeyEntry* k = reg.Find(tx.body().signer);
-          if (k != nullptr && k->agency != *only_agency) {
-            o.reason = "forbidden: a " + std::string(AgencyCode(*only_agency)) +
-                       " principal may not submit records signed by " +
-                       std::string(AgencyCode(k->agency));
-            continue;
-          }
-        }
-        if (!seen.insert(tx.id()).second || mempool.Contains(tx.id()) || store.LocateTx(tx.id()).ok()) {
-          o.kind = SubmitOutcome::Kind::kDuplicate;
-          continue;
-        }
-        RuleCheck rc = reg.Check(tx);
-        if (!rc.status.ok()) {
-          o.reason = rc.status.ToString();
-          continue;
-        }
-        if (only_agency && rc.signer_agency != only_agency) {
-          o.reason = "forbidden: a " + std::string(AgencyCode(*only_agency)) +
-                     " principal may not submit records signed by " +
-                     std::string(AgencyCode(*rc.signer_agency));
-          continue;
-        }
-        o.warning = rc.warning;
-        keys[i] = reg.Find(tx.body().signer)->key;
-        if (tx.kind() == TxKind::kKeyEvent) reg.Apply(tx, kPendingLogIndex);
-        candidates.push_back(i);
+        lines.push_back(Transaction::Decode(tx));
       }
-    }
-    // Lines beyond the pool's room are answered "retry later" before their signatures are
-    // checked: under bulk load a full pool would otherwise cost a verification per refused
-    // line. Admission is the only inserter (admission_mu), and commits only make room, so
-    // Insert below accepts every line HasRoom counted in.
-    {
-      size_t fit = 0;
-      size_t bytes = 0;
-      for (; fit < candidates.size(); ++fit) {
-        const size_t next = bytes + Mempool::ChargeOf(*lines[candidates[fit]]);
-        if (!mempool.HasRoom(fit + 1, next)) break;
-        bytes = next;
-      }
-      for (size_t k = fit; k < candidates.size(); ++k) {
-        SubmitOutcome& o = out[candidates[k]];
-        o.kind = SubmitOutcome::Kind::kRetryLater;
-        o.reason = "mempool full (" + std::to_string(mempool.size()) + " pending): retry later";
-        o.warning.clear();
-      }
-      candidates.resize(fit);
-    }
-    std::vector<Status> verified(candidates.size());
-    ParallelFor(verify_pool, workers, candidates.size(), [&](size_t k) {
-      const size_t i = candidates[k];
-      // Verified already in a block we validated (it came in a proposal before its gossip).
-      if (verified_outside_pool.Contains(*lines[i])) return;
-      verified[k] = lines[i]->VerifySignature(keys[i]);
+      peer_txs_in += count;
+      Admit(std::move(lines), std::nullopt, /*gossip=*/false);
     });
-    std::vector<Transaction> accepted;
-    const uint64_t now = NowMs();
-    {
-      std::lock_guard lock(reg_mu);
-      for (size_t k = 0; k < candidates.size(); ++k) {
-        const size_t i = candidates[k];
-        SubmitOutcome& o = out[i];
-        const Transaction& tx = *lines[i];
-        if (!verified[k].ok()) {
-          o.reason = "signature: " + verified[k].ToString();
-          o.warning.clear();
-          continue;
-        }
-        if (tx.kind() == TxKind::kKeyEvent) {
-          RuleCheck rc = admission_reg.Check(tx);
-          if (!rc.status.ok()) {
-            o.reason = rc.status.ToString();
-            continue;
-          }
-        } else if (admission_reg.Find(tx.body().signer) == nullptr) {
-          o.reason = "unknown signer key " + tx.body().signer.Hex() + " (its key event was rejected)";
-          continue;
-        }
-        switch (mempool.Insert(tx, now)) {
-          case Mempool::InsertResult::kInserted:
-            o.kind = SubmitOutcome::Kind::kAccepted;
-            if (tx.kind() == TxKind::kKeyEvent) {
-              admission_reg.Apply(tx, kPendingLogIndex);
-              pending_key_events.push_back(tx);
-            }
-            accepted.push_back(tx);
-            break;
-          case Mempool::InsertResult::kDuplicate:
-            o.kind = SubmitOutcome::Kind::kDuplicate;
-            o.warning.clear();
-            break;
-          case Mempool::InsertResult::kFull:
-            o.kind = SubmitOutcome::Kind::kRetryLater;
-            o.reason = "mempool full (" + std::to_string(mempool.size()) + " pending): retry later";
-            o.warning.clear();
-            break;
-        }
-      }
-    }
-    for (const auto& o : out) {
-      switch (o.kind) {
-        case SubmitOutcome::Kind::kAccepted: ++accepted_total; break;
-        case SubmitOutcome::Kind::kDuplicate: ++duplicate_total; break;
-        case SubmitOutcome::Kind::kRetryLater: ++retry_total; break;
-        case SubmitOutcome::Kind::kRejected: CountReject(o.reason); break;
-      }
-    }
-    if (gossip && transport && !accepted.empty()) BroadcastGossip(accepted);
-    return out;
+    return;
   }
-};
+  Log(LogLevel::kWarn, "frame peer=" + std::to_string(from) + " reason=unknown channel " +
+                           std::to_string(channel));
+}
 
 Node::Node(NodeConfig config, Genesis genesis)
     : config_(std::move(config)), genesis_(std::move(genesis)) {}

@@ -1,5 +1,6 @@
-// node_internal.h: constants and helpers of node.cc (runtime, consensus, commit, admission)
-// kept apart from it, so that the admission pipeline can move to a file of its own.
+// node_internal.h: Node::Impl, the node's runtime state, and the constants and helpers its
+// parts share. node.cc holds startup, consensus and commit; node_admission.cc the admission
+// pipeline and gossip; node_support.cc the stateless helpers.
 #pragma once
 
 #include <boost/asio.hpp>
@@ -9,18 +10,27 @@
 #include <condition_variable>
 #include <deque>
 #include <map>
+#include <optional>
+#include <string>
 #include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
 
+#include "hearth/api/http_server.h"
 #include "hearth/consensus/replica.h"
 #include "hearth/node/chain_rules.h"
 #include "hearth/node/mempool.h"
 #include "hearth/node/node.h"
 #include "hearth/node/transport.h"
+#include "hearth/node/verified_sigs.h"
+#include "check_service.h"
+#include "observer.h"
+#include "token_admin.h"
 
 namespace hearth::node {
+
+namespace asio = boost::asio;
 
 inline constexpr uint8_t kChannelConsensus = 1;
 inline constexpr uint8_t kChannelTxGossip = 2;
@@ -65,6 +75,162 @@ class LatencyHistogram {
   std::array<uint64_t, std::size(kBounds) + 1> counts_{};
   uint64_t sum_ = 0;
   uint64_t total_ = 0;
+};
+
+// Signs consensus messages with the node key, under the chain id.
+class NodeSigner : public consensus::Signer {
+ public:
+  NodeSigner(PrivateKey key, std::string chain_id) : key_(std::move(key)), chain_id_(std::move(chain_id)) {}
+  Result<Bytes> Sign(std::string_view context, ByteView message) override {
+    return key_.Sign(context, chain_id_, message);
+  }
+
+ private:
+  PrivateKey key_;
+  std::string chain_id_;
+};
+
+// Verifies consensus signatures against the genesis members' node keys.
+class GenesisVerifier : public consensus::MemberVerifier {
+ public:
+  explicit GenesisVerifier(const Genesis& g) : chain_id_(g.chain_id) {
+    for (const auto& m : g.members) keys_.push_back(m.node_key);
+  }
+  uint32_t member_count() const override { return static_cast<uint32_t>(keys_.size()); }
+  Status Verify(consensus::MemberIndex member, std::string_view context, ByteView message,
+                ByteView signature) const override {
+    HEARTH_CHECK(member < keys_.size());
+    return keys_[member].Verify(context, chain_id_, message, signature);
+  }
+
+ private:
+  std::string chain_id_;
+  std::vector<PublicKey> keys_;
+};
+
+struct Node::Impl : public consensus::Application {
+  Node* node;
+  NodeConfig& config;
+  Genesis& genesis;
+  BlockStore& store;
+  const size_t workers = std::max(1u, std::thread::hardware_concurrency());
+
+  std::optional<uint16_t> self;  // voters: member index
+  std::unique_ptr<NodeSigner> signer;
+  GenesisVerifier verifier;
+  std::unique_ptr<consensus::Replica> replica;
+  std::unique_ptr<Transport> transport;
+  std::unique_ptr<Follower> follower;  // observers: fetches decided blocks from members
+  std::unique_ptr<CheckService> checks;  // keys, outbox and change watch of the check routes
+  std::unique_ptr<TokenAdmin> tokens;  // node.json's principals and those admins issued
+  std::unique_ptr<api::HttpServer> http;
+  std::string safety_path;
+  Failpoints failpoints;
+
+  // Keys: committed state, and committed + pending key events (admission).
+  mutable std::mutex reg_mu;
+  KeyRegistry committed_reg;
+  KeyRegistry admission_reg;
+  std::vector<Transaction> pending_key_events;
+
+  Mempool mempool;
+  // Signatures CheckBlock verified for transactions not pooled (their gossip is then not
+  // verified again); 2^16 covers several of the largest blocks.
+  VerifiedSignatures verified_outside_pool{size_t{1} << 16};
+  std::mutex admission_mu;  // one batch at a time (its signatures in parallel)
+  asio::thread_pool verify_pool;
+
+  asio::io_context core_io;
+  asio::thread_pool gossip_pool{1};  // admission of peers' gossip, one batch at a time
+  // Access records signed here wait up to kAccessGossipDelay to be gossiped together: a check
+  // makes one, and sent one by one each cost every peer a frame, a wake-up of its gossip
+  // thread and an admission call. They are durable (outbox) and pending in this node's pool
+  // as soon as RecordAccess returns; only the moment the peers hear of them moves.
+  std::mutex access_gossip_mu;
+  std::vector<Transaction> access_gossip;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> core_work;
+  std::thread core_thread;
+
+  // Decoded blocks by id (value ids seen in proposals), at the current height only.
+  std::map<Hash32, std::shared_ptr<const Block>> block_cache;
+  uint64_t block_cache_height = 0;
+
+  std::mutex stop_call_mu;
+  bool stop_done = false;
+  std::mutex stop_mu;
+  std::condition_variable stop_cv;
+  bool stopped = false;
+  Status stop_status;
+  std::atomic<bool> started{false};
+
+  // Metrics.
+  LatencyHistogram commit_latency;
+  std::atomic<uint64_t> txs_committed{0};
+  std::atomic<uint64_t> blocks_committed{0};
+  mutable std::mutex reject_mu;
+  std::map<std::string, uint64_t> rejected_by_reason;
+  std::atomic<uint64_t> accepted_total{0}, duplicate_total{0}, retry_total{0};
+  std::atomic<uint64_t> access_gossip_batches{0}, access_gossip_records{0};
+  std::atomic<uint64_t> peer_txs_in{0};
+
+  Impl(Node* n)
+      : node(n),
+        config(n->config_),
+        genesis(n->genesis_),
+        store(*n->store_),
+        verifier(n->genesis_),
+        committed_reg(n->genesis_),
+        admission_reg(n->genesis_),
+        mempool(n->config_.mempool_max, n->config_.mempool_bytes_max),
+        verify_pool(std::max(1u, std::thread::hardware_concurrency())) {}
+
+  // ---- startup ----
+  Status ReplayKeyEvents();
+
+  // ---- consensus::Application ----
+  consensus::Value ProposeValue(consensus::Height height) override;
+  void CacheBlock(uint64_t height, const Hash32& id, std::shared_ptr<const Block> b);
+  std::shared_ptr<const Block> CachedBlock(uint64_t height, const Hash32& id);
+  Result<Hash32> ValueId(consensus::Height height, ByteView value) override;
+  KeyRegistry CommittedRegistry() const;
+  Status CheckBlock(consensus::Height height, const Block& b);
+  bool IsValid(consensus::Height height, const consensus::Value& value) override;
+  std::optional<consensus::Decided> GetDecided(consensus::Height height) override;
+
+  // ---- the core thread ----
+  void Fail(const Status& st);
+  void Run(consensus::Effects effects);
+  Status RunOne(consensus::Effect& e);
+  Status Commit(const consensus::Value& value, const consensus::Certificate& cert);
+
+  // Writes a decided, verified block with its certificate (one synced batch), then updates
+  // the key registry and the mempool. Shared by consensus decisions (Commit) and by the
+  // observer's follower (ApplyFollowed), with the same failpoints.
+  Status CommitVerified(const Block& b, const CommitCertificate& lc);
+
+  // Observer: a decided block with its certificate, fetched from a member's API. Checked
+  // exactly as a voter checks a decided value a peer sends in catch-up
+  // (Replica::HandleDecided): the certificate names this block, verifies against the genesis
+  // node keys with a 2f+1 quorum, and the block passes IsValid's CheckBlock (height, chain,
+  // prev hash, time, chain rules, every signature, tx/log/index roots) against our head;
+  // then committed as Commit does. Runs on the follower thread, the observer's only writer.
+  // An IOError means our own environment failed: the node stops. Any other error blames
+  // the member that served the block.
+  Status ApplyFollowed(uint64_t height, ByteView block_bytes, ByteView cert_bytes);
+  Status VerifyAndCommitFollowed(uint64_t height, ByteView block_bytes, ByteView cert_bytes);
+  void ScheduleNextHeight(uint64_t delay_ms, uint64_t decided_at);
+  void AfterCommit(const Block& b);
+  void OnFrame(uint16_t from, uint8_t channel, Bytes payload);
+
+  // ---- admission ----
+  void CountReject(const std::string& reason);
+  void QueueAccessGossip(std::vector<Transaction> txs);
+  void FlushAccessGossip();
+
+  // Sends `txs` to every peer in gossip frames of at most kGossipBatchMax.
+  void BroadcastGossip(const std::vector<Transaction>& txs);
+  std::vector<SubmitOutcome> Admit(std::vector<Result<Transaction>> lines,
+                                   std::optional<Agency> only_agency, bool gossip);
 };
 
 }  // namespace hearth::node

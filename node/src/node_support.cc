@@ -14,8 +14,6 @@
 
 namespace hearth::node {
 
-namespace asio = boost::asio;
-
 Failpoints::Failpoints() {
   const char* env = std::getenv("HEARTH_FAILPOINT");
   if (env == nullptr) return;
