@@ -6,6 +6,7 @@
 #
 #   bench/http_checks.sh <bin dir> [--households N] [--months M] [--node AGENCY]
 #                        [--connections 1,16,64] [--seconds S] [--warmup S] [--perf] [--keep]
+#                        [--trace]
 #
 # Steps: a four-node devnet; `hearth synth` writes a district of N households x M months
 # (default 1000 x 12: about 7 x 10^4 records, about 4 minutes in all); the four agencies' files
@@ -23,6 +24,9 @@
 # more steps of checks, at 1 and 16 connections, run under `perf trace -s` (the node's syncs:
 # count and time), the second also under `perf record` (flat profile of the node, by library
 # and by symbol; perf must be allowed to attach).
+# With --trace, bench_http_load also writes each timed check's start and latency, and
+# bench/trace_summary.py prints per connection count the latency by household size and the
+# mean latency of 250 ms windows (are slow answers the large households, or bursts?).
 # Stops the devnet and removes its folder on exit, also on failure or ^C; with --keep, sets it up
 # (district loaded, nodes quiet, bodies and token written), prints the bench_http_load command
 # for it and exits, leaving it running (for profiles by hand).
@@ -43,6 +47,7 @@ SECONDS_PER_STEP=10
 WARMUP=2
 PERF=0
 KEEP=0
+TRACE=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --households) HOUSEHOLDS=${2:?}; shift 2 ;;
@@ -53,6 +58,7 @@ while [ $# -gt 0 ]; do
     --warmup) WARMUP=${2:?}; shift 2 ;;
     --perf) PERF=1; shift ;;
     --keep) KEEP=1; shift ;;
+    --trace) TRACE=1; shift ;;
     *) echo "http_checks: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -182,10 +188,15 @@ if [ "$KEEP" = 1 ]; then
   echo "$LOAD --url $api --ca $D/$NODE/api-cert.pem --token-file $WORK/token --body-file $BODIES --expect-header Hearth-Access-Record --pids $node_pid,$other_pids --connections 16 --seconds 10"
   exit 0
 fi
+TRACE_ARGS=()
+[ "$TRACE" = 1 ] && TRACE_ARGS=(--trace "$WORK/trace.txt")
 "$LOAD" --url "$api" --ca "$D/$NODE/api-cert.pem" --token-file "$WORK/token" --body-file "$BODIES" \
   --connections "$CONNECTIONS" --seconds "$SECONDS_PER_STEP" --warmup "$WARMUP" \
-  --expect-header Hearth-Access-Record --pids "$node_pid,$other_pids" | tee "$WORK/load.txt"
+  --expect-header Hearth-Access-Record --pids "$node_pid,$other_pids" "${TRACE_ARGS[@]}" | tee "$WORK/load.txt"
 rc=${PIPESTATUS[0]}
+if [ "$TRACE" = 1 ]; then
+  "$PY" "$(dirname "$0")/trace_summary.py" "$WORK/trace.txt" "$BODIES" || rc=1
+fi
 
 # perf_step CONNECTIONS [record]: one step of checks with the node's syncs traced (count and
 # time of fdatasync / fsync over all its threads) and, with "record", its flat CPU profile.

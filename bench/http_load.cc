@@ -27,6 +27,10 @@
 //          [--ref-method GET] [--ref-path /healthz | --no-ref] [--connections 1,16,64]
 //          [--seconds 10] [--requests N] [--warmup 2] [--timeout-ms 30000]
 //          [--expect-header NAME (main workload)] [--target-p99-ms 30] [--target-connections 16] [--pids P,Q,..]
+//          [--trace FILE]
+// --trace FILE writes one line per timed answer of the main workload, "connections start_ms
+// latency_ms body" (start after the warm-up; body: 0-based line of --body-file), to see whether
+// slow answers come in bursts (something else took the cores) or with certain bodies.
 // Options also take the form --name=value. --requests N ends a step after N timed answers
 // (then --seconds, default 300, is only a bound). Steps always end: by time, count, or
 // per-request timeouts (a request fails once --timeout-ms has passed, checked after each
@@ -105,6 +109,7 @@ struct Options {
   double target_p99_ms = 30;
   size_t target_connections = 16;
   std::vector<int> pids;
+  std::string trace_path;  // --trace: one line per timed request of the main workload
 };
 
 [[noreturn]] void Die(const std::string& why) {
@@ -203,6 +208,7 @@ Options ParseArgs(int argc, char** argv) {
     else if (a == "--target-p99-ms") o.target_p99_ms = Number(a, v, 0.001, 1e6);
     else if (a == "--target-connections") o.target_connections = static_cast<size_t>(Number(a, v, 1, kConnectionsMax));
     else if (a == "--pids") o.pids = NumberList<int>(a, v, 1, 4194304);
+    else if (a == "--trace") o.trace_path = v;
     else Die("unknown argument " + a + " (see the header of bench/http_load.cc)");
   }
   if (o.url.empty()) Die("--url is required");
@@ -275,12 +281,15 @@ struct Conn {
   std::string open_error;
   // This step's tallies (reset by Reset()).
   std::vector<double> latency_ms;
+  // With --trace: per timed request, its start (ms after the warm-up) and the body used.
+  std::vector<std::pair<double, size_t>> trace;
   std::map<std::string, uint64_t> errors;  // "503", "transport", "missing <header>"
   std::string first_error;
   uint64_t ok = 0, answer_bytes = 0, warm = 0, warm_errors = 0, failures = 0;
   Clock::time_point last_done{};
   void Reset() {
     latency_ms.clear();
+    trace.clear();
     errors.clear();
     first_error.clear();
     ok = answer_bytes = warm = warm_errors = failures = 0;
@@ -297,6 +306,7 @@ struct Shared {
   const Workload* workload = nullptr;
   Clock::time_point warmup_end, deadline;
   std::atomic<uint64_t> next{0}, issued{0};
+  bool trace = false;  // record Conn::trace in this step
 };
 
 // Why an SSL call returned rc <= 0. Callers zero errno before the call.
@@ -546,7 +556,8 @@ void Drive(Conn& c, Shared& s) {
     if (t0 >= s.deadline) break;
     const bool measured = t0 >= s.warmup_end;
     if (measured && s.issued.fetch_add(1) >= (o.requests > 0 ? o.requests : kRequestsPerStepMax)) break;
-    const std::string& req = reqs[s.next.fetch_add(1) % reqs.size()];
+    const size_t body = s.next.fetch_add(1) % reqs.size();
+    const std::string& req = reqs[body];
     std::string err;
     Answer a;
     errno = 0;
@@ -572,6 +583,7 @@ void Drive(Conn& c, Shared& s) {
     }
     if (measured) {
       c.latency_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+      if (s.trace) c.trace.emplace_back(std::chrono::duration<double, std::milli>(t0 - s.warmup_end).count(), body);
       c.last_done = t1;
     } else {
       ++c.warm;
@@ -821,6 +833,11 @@ int main(int argc, char** argv) {
   s.port = url->port;
   s.host = url->host;
   std::vector<StepResult> main_results;
+  std::FILE* trace = nullptr;
+  if (!o.trace_path.empty()) {
+    trace = std::fopen(o.trace_path.c_str(), "w");
+    if (trace == nullptr) Die("--trace " + o.trace_path + ": " + std::strerror(errno));
+  }
   std::vector<std::pair<StepResult, StepResult>> pairs;
   for (size_t n : o.connections) {
     std::vector<Conn> conns(n);
@@ -835,8 +852,18 @@ int main(int argc, char** argv) {
       PrintRow(o, ref);
     }
     s.workload = &main_w;
+    s.trace = trace != nullptr;
     StepResult main_r = RunStep(conns, s);
+    s.trace = false;
     PrintRow(o, main_r);
+    if (trace != nullptr) {
+      for (const Conn& c : conns) {
+        for (size_t i = 0; i < c.trace.size(); ++i) {
+          std::fprintf(trace, "%zu %.3f %.3f %zu\n", n, c.trace[i].first, c.latency_ms[i], c.trace[i].second);
+        }
+      }
+      if (std::fflush(trace) != 0) Die("--trace " + o.trace_path + ": write failed");
+    }
     conns.clear();  // closes them
     std::printf("ratio    %5zu  %s p99 / %.0f ms target = %.2f", n, main_name.c_str(), o.target_p99_ms,
                 main_r.p99 / o.target_p99_ms);
@@ -861,6 +888,7 @@ int main(int argc, char** argv) {
     if (o.ref) pairs.emplace_back(ref, main_r);
   }
 
+  if (trace != nullptr) std::fclose(trace);
   uint64_t failed = 0;
   for (const StepResult& r : main_results) failed += r.error_count();
   for (const auto& [ref, m] : pairs) failed += ref.error_count();
