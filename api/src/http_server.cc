@@ -1,6 +1,7 @@
 // HttpServer: configuration checks, TLS context, listener, IO threads, handler pool and an
 // orderly stop (http_server.h). Connections are http_session.cc.
 #include "hearth/api/http_server.h"
+#include "hearth/api/thread_name.h"
 
 #include <openssl/ssl.h>
 
@@ -184,10 +185,16 @@ Status HttpServer::Start() {
   HEARTH_RETURN_IF_ERROR(s.Listen(address));
   s.started = true;
   s.handlers.emplace(c.handler_threads);
+  NameThreads(c.handler_threads, "api-handler", [&s](std::function<void()> f) { net::post(*s.handlers, std::move(f)); });
   s.core.handlers = &*s.handlers;
   s.work.emplace(s.ioc.get_executor());
   net::post(s.acceptor.get_executor(), [&s] { s.Accept(); });
-  for (size_t i = 0; i < c.threads; ++i) s.io_threads.emplace_back([&s] { s.RunIo(); });
+  for (size_t i = 0; i < c.threads; ++i) {
+    s.io_threads.emplace_back([&s] {
+      SetThreadName("api-io");
+      s.RunIo();
+    });
+  }
   return Status::Ok();
 }
 

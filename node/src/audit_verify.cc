@@ -39,6 +39,7 @@
 #include <unordered_map>
 
 #include "hearth/ledger/auth_index.h"
+#include "hearth/api/thread_name.h"
 #include "hearth/ledger/block.h"
 #include "hearth/ledger/index_keys.h"
 #include "hearth/ledger/kv.h"
@@ -564,7 +565,12 @@ struct SigJob {
 class AuditPool {
  public:
   AuditPool(unsigned threads, const ChainContext& c) : c_(c) {
-    for (unsigned i = 1; i < threads; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+    for (unsigned i = 1; i < threads; ++i) {
+      workers_.emplace_back([this] {
+        api::SetThreadName("audit");
+        WorkerLoop();
+      });
+    }
   }
   ~AuditPool() {
     {

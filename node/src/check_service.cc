@@ -10,6 +10,7 @@
 #include <random>
 
 #include "hearth/node/log.h"
+#include "hearth/api/thread_name.h"
 #include "hearth/node/trust.h"
 
 namespace hearth::node {
@@ -52,7 +53,10 @@ void CheckService::Start(SubmitFn submit) {
   if (outbox_ && outbox_->size() > 0) {
     Log(LogLevel::kInfo, "outbox: resubmitting " + std::to_string(outbox_->size()) + " access records");
   }
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    api::SetThreadName("watch");
+    Loop();
+  });
 }
 
 void CheckService::Stop() {

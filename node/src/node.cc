@@ -17,6 +17,7 @@
 #include "hearth/consensus/safety_state.h"
 #include "hearth/api/console.h"
 #include "hearth/api/tokens.h"
+#include "hearth/api/thread_name.h"
 #include "hearth/node/files.h"
 #include "hearth/node/log.h"
 #include "hearth/node/node_api.h"
@@ -456,6 +457,8 @@ Result<std::unique_ptr<Node>> Node::Create(NodeConfig config, Genesis genesis) {
 Status Node::Start() {
   Impl& impl = *impl_;
   if (impl.started.exchange(true)) return Status::FailedPrecondition("node already started");
+  api::NameThreads(impl.workers, "verify", [&impl](std::function<void()> f) { asio::post(impl.verify_pool, std::move(f)); });
+  api::NameThreads(1, "gossip-in", [&impl](std::function<void()> f) { asio::post(impl.gossip_pool, std::move(f)); });
   if (config_.is_voter()) {
     TransportConfig tc;
     tc.self = *impl.self;
@@ -499,7 +502,10 @@ Status Node::Start() {
     }
     const uint64_t next = store_->head().height + 1;
     impl.core_work.emplace(impl.core_io.get_executor());
-    impl.core_thread = std::thread([&impl] { impl.core_io.run(); });
+    impl.core_thread = std::thread([&impl] {
+      api::SetThreadName("core");
+      impl.core_io.run();
+    });
     std::promise<Status> started;
     auto fut = started.get_future();
     asio::post(impl.core_io, [&impl, &started, next, persisted] {

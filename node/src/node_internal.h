@@ -138,7 +138,7 @@ struct Node::Impl : public consensus::Application {
   // verified again); 2^16 covers several of the largest blocks.
   VerifiedSignatures verified_outside_pool{size_t{1} << 16};
   std::mutex admission_mu;  // one batch at a time (its signatures in parallel)
-  asio::thread_pool verify_pool;
+  asio::thread_pool verify_pool;  // `workers` threads, named "verify" by Start
 
   asio::io_context core_io;
   asio::thread_pool gossip_pool{1};  // admission of peers' gossip, one batch at a time
@@ -182,7 +182,7 @@ struct Node::Impl : public consensus::Application {
         committed_reg(n->genesis_),
         admission_reg(n->genesis_),
         mempool(n->config_.mempool_max, n->config_.mempool_bytes_max),
-        verify_pool(std::max(1u, std::thread::hardware_concurrency())) {}
+        verify_pool(workers) {}
 
   // ---- startup ----
   Status ReplayKeyEvents();

@@ -35,6 +35,7 @@
 #include <thread>
 
 #include "hearth/node/tls.h"
+#include "hearth/api/thread_name.h"
 
 namespace hearth::node {
 namespace {
@@ -316,6 +317,7 @@ Status Transport::Impl::Start() {
     for (auto& link : links) Dial(link.get());
   });
   thread = std::thread([this] {
+    api::SetThreadName("p2p");
     try {
       io.run();
     } catch (const std::exception& e) {
