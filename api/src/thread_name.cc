@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include <latch>
+#include <memory>
 #include <string>
 
 namespace hearth::api {
@@ -16,15 +17,21 @@ void SetThreadName(std::string_view name) {
 void NameThreads(size_t threads, std::string_view name,
                  const std::function<void(std::function<void()>)>& post) {
   if (threads == 0) return;
-  std::latch all_started(static_cast<std::ptrdiff_t>(threads));
-  const std::string n(name);
+  // Shared by the tasks: a task may still be leaving arrive_and_wait when this function has
+  // returned, so the latch must outlive the last of them, not this frame.
+  struct State {
+    State(size_t n, std::string_view thread_name) : all_started(static_cast<std::ptrdiff_t>(n)), name(thread_name) {}
+    std::latch all_started;
+    std::string name;
+  };
+  auto state = std::make_shared<State>(threads, name);
   for (size_t i = 0; i < threads; ++i) {
-    post([&all_started, &n] {
-      SetThreadName(n);
-      all_started.arrive_and_wait();
+    post([state] {
+      SetThreadName(state->name);
+      state->all_started.arrive_and_wait();
     });
   }
-  all_started.wait();
+  state->all_started.wait();
 }
 
 }  // namespace hearth::api
