@@ -281,8 +281,12 @@ struct Conn {
   std::string open_error;
   // This step's tallies (reset by Reset()).
   std::vector<double> latency_ms;
-  // With --trace: per timed request, its start (ms after the warm-up) and the body used.
-  std::vector<std::pair<double, size_t>> trace;
+  // With --trace: per timed answer, its start (ms after the warm-up), latency and body.
+  struct Traced {
+    double start_ms, latency_ms;
+    size_t body;
+  };
+  std::vector<Traced> trace;
   std::map<std::string, uint64_t> errors;  // "503", "transport", "missing <header>"
   std::string first_error;
   uint64_t ok = 0, answer_bytes = 0, warm = 0, warm_errors = 0, failures = 0;
@@ -582,8 +586,9 @@ void Drive(Conn& c, Shared& s) {
       ++c.ok;
     }
     if (measured) {
-      c.latency_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
-      if (s.trace) c.trace.emplace_back(std::chrono::duration<double, std::milli>(t0 - s.warmup_end).count(), body);
+      const double latency = std::chrono::duration<double, std::milli>(t1 - t0).count();
+      c.latency_ms.push_back(latency);
+      if (s.trace) c.trace.push_back({std::chrono::duration<double, std::milli>(t0 - s.warmup_end).count(), latency, body});
       c.last_done = t1;
     } else {
       ++c.warm;
@@ -858,8 +863,8 @@ int main(int argc, char** argv) {
     PrintRow(o, main_r);
     if (trace != nullptr) {
       for (const Conn& c : conns) {
-        for (size_t i = 0; i < c.trace.size(); ++i) {
-          std::fprintf(trace, "%zu %.3f %.3f %zu\n", n, c.trace[i].first, c.latency_ms[i], c.trace[i].second);
+        for (const Conn::Traced& t : c.trace) {
+          std::fprintf(trace, "%zu %.3f %.3f %zu\n", n, t.start_ms, t.latency_ms, t.body);
         }
       }
       if (std::fflush(trace) != 0) Die("--trace " + o.trace_path + ": write failed");

@@ -1,7 +1,6 @@
 // HttpServer: configuration checks, TLS context, listener, IO threads, handler pool and an
 // orderly stop (http_server.h). Connections are http_session.cc.
 #include "hearth/api/http_server.h"
-#include "hearth/api/thread_name.h"
 
 #include <openssl/ssl.h>
 
@@ -18,6 +17,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include "hearth/api/thread_name.h"
 #include "http_core.h"
 
 namespace hearth::api {
@@ -190,10 +190,8 @@ Status HttpServer::Start() {
   s.work.emplace(s.ioc.get_executor());
   net::post(s.acceptor.get_executor(), [&s] { s.Accept(); });
   for (size_t i = 0; i < c.threads; ++i) {
-    s.io_threads.emplace_back([&s] {
-      SetThreadName("api-io");
-      s.RunIo();
-    });
+    s.io_threads.emplace_back([&s] { s.RunIo(); });
+    SetThreadName(s.io_threads.back(), "api-io");
   }
   return Status::Ok();
 }

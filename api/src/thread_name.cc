@@ -8,11 +8,19 @@
 
 namespace hearth::api {
 
-void SetThreadName(std::string_view name) {
+namespace {
+
+void Name(pthread_t thread, std::string_view name) {
   const std::string cut(name.substr(0, kThreadNameBytesMax));
   // Fails only for a name over 15 bytes, which the cut rules out; a name is a diagnostic aid.
-  (void)pthread_setname_np(pthread_self(), cut.c_str());
+  (void)pthread_setname_np(thread, cut.c_str());
 }
+
+}  // namespace
+
+void SetThreadName(std::string_view name) { Name(pthread_self(), name); }
+
+void SetThreadName(std::thread& thread, std::string_view name) { Name(thread.native_handle(), name); }
 
 void NameThreads(size_t threads, std::string_view name,
                  const std::function<void(std::function<void()>)>& post) {

@@ -38,8 +38,8 @@
 #include <thread>
 #include <unordered_map>
 
-#include "hearth/ledger/auth_index.h"
 #include "hearth/api/thread_name.h"
+#include "hearth/ledger/auth_index.h"
 #include "hearth/ledger/block.h"
 #include "hearth/ledger/index_keys.h"
 #include "hearth/ledger/kv.h"
@@ -566,10 +566,8 @@ class AuditPool {
  public:
   AuditPool(unsigned threads, const ChainContext& c) : c_(c) {
     for (unsigned i = 1; i < threads; ++i) {
-      workers_.emplace_back([this] {
-        api::SetThreadName("audit");
-        WorkerLoop();
-      });
+      workers_.emplace_back([this] { WorkerLoop(); });
+      api::SetThreadName(workers_.back(), "audit");
     }
   }
   ~AuditPool() {

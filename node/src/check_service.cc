@@ -9,8 +9,8 @@
 #include <cstring>
 #include <random>
 
-#include "hearth/node/log.h"
 #include "hearth/api/thread_name.h"
+#include "hearth/node/log.h"
 #include "hearth/node/trust.h"
 
 namespace hearth::node {
@@ -53,10 +53,8 @@ void CheckService::Start(SubmitFn submit) {
   if (outbox_ && outbox_->size() > 0) {
     Log(LogLevel::kInfo, "outbox: resubmitting " + std::to_string(outbox_->size()) + " access records");
   }
-  thread_ = std::thread([this] {
-    api::SetThreadName("watch");
-    Loop();
-  });
+  thread_ = std::thread([this] { Loop(); });
+  api::SetThreadName(thread_, "watch");
 }
 
 void CheckService::Stop() {

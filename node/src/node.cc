@@ -458,7 +458,7 @@ Status Node::Start() {
   Impl& impl = *impl_;
   if (impl.started.exchange(true)) return Status::FailedPrecondition("node already started");
   api::NameThreads(impl.workers, "verify", [&impl](std::function<void()> f) { asio::post(impl.verify_pool, std::move(f)); });
-  api::NameThreads(1, "gossip-in", [&impl](std::function<void()> f) { asio::post(impl.gossip_pool, std::move(f)); });
+  api::NameThreads(Impl::kGossipThreads, "gossip-in", [&impl](std::function<void()> f) { asio::post(impl.gossip_pool, std::move(f)); });
   if (config_.is_voter()) {
     TransportConfig tc;
     tc.self = *impl.self;
@@ -502,10 +502,8 @@ Status Node::Start() {
     }
     const uint64_t next = store_->head().height + 1;
     impl.core_work.emplace(impl.core_io.get_executor());
-    impl.core_thread = std::thread([&impl] {
-      api::SetThreadName("core");
-      impl.core_io.run();
-    });
+    impl.core_thread = std::thread([&impl] { impl.core_io.run(); });
+    api::SetThreadName(impl.core_thread, "core");
     std::promise<Status> started;
     auto fut = started.get_future();
     asio::post(impl.core_io, [&impl, &started, next, persisted] {

@@ -141,7 +141,8 @@ struct Node::Impl : public consensus::Application {
   asio::thread_pool verify_pool;  // `workers` threads, named "verify" by Start
 
   asio::io_context core_io;
-  asio::thread_pool gossip_pool{1};  // admission of peers' gossip, one batch at a time
+  static constexpr size_t kGossipThreads = 1;  // admission of peers' gossip, one batch at a time
+  asio::thread_pool gossip_pool{kGossipThreads};  // named "gossip-in" by Start
   // Access records signed here wait up to kAccessGossipDelay to be gossiped together: a check
   // makes one, and sent one by one each cost every peer a frame, a wake-up of its gossip
   // thread and an admission call. They are durable (outbox) and pending in this node's pool

@@ -7,8 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "hearth/node/genesis.h"
 #include "hearth/api/thread_name.h"
+#include "hearth/node/genesis.h"
 #include "hearth/node/log.h"
 #include "hearth/node/node_api.h"
 
@@ -63,10 +63,8 @@ Status Follower::Start() {
     if (!token.ok()) return token.status().Annotate(field + ".token_path");
     m.authorization = "Bearer " + *token;
   }
-  thread_ = std::thread([this] {
-    api::SetThreadName("follower");
-    Run();
-  });
+  thread_ = std::thread([this] { Run(); });
+  api::SetThreadName(thread_, "follower");
   return Status::Ok();
 }
 

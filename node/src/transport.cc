@@ -34,8 +34,8 @@
 #include <set>
 #include <thread>
 
-#include "hearth/node/tls.h"
 #include "hearth/api/thread_name.h"
+#include "hearth/node/tls.h"
 
 namespace hearth::node {
 namespace {
@@ -317,13 +317,13 @@ Status Transport::Impl::Start() {
     for (auto& link : links) Dial(link.get());
   });
   thread = std::thread([this] {
-    api::SetThreadName("p2p");
     try {
       io.run();
     } catch (const std::exception& e) {
       HEARTH_CHECK_MSG(false, e.what());  // handlers do not throw: a bug or out of memory
     }
   });
+  api::SetThreadName(thread, "p2p");
   return Status::Ok();
 }
 

@@ -1,52 +1,44 @@
-// Thread names: the calling thread's, a long name cut to Linux's 15 bytes, and every thread of
+// Thread names: the calling thread's, another thread's from its starter, a long name cut to Linux's 15 bytes, and every thread of
 // a pool named once each.
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
-
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <filesystem>
-#include <fstream>
 #include <future>
-#include <map>
 #include <string>
 #include <thread>
 
 #include "hearth/api/thread_name.h"
+#include "proc_threads.h"
 
 namespace hearth::api {
 namespace {
 
-std::string CommOf(const std::filesystem::path& task) {
-  std::ifstream f(task / "comm");
-  std::string name;
-  std::getline(f, name);
-  return name;
-}
-
-// Threads of this process by name.
-std::map<std::string, int> ThreadsByName() {
-  std::map<std::string, int> out;
-  for (const auto& e : std::filesystem::directory_iterator("/proc/self/task")) ++out[CommOf(e.path())];
-  return out;
-}
-
-std::string OwnName() {
-  return CommOf(std::filesystem::path("/proc/self/task") / std::to_string(::gettid()));
-}
+using test::OwnThreadName;
+using test::ThreadsByName;
 
 TEST_CASE("SetThreadName names the calling thread and cuts a long name to 15 bytes") {
   std::string shortname, longname;
   std::thread([&] {
     SetThreadName("core");
-    shortname = OwnName();
+    shortname = OwnThreadName();
     SetThreadName("a-name-longer-than-fifteen-bytes");
-    longname = OwnName();
+    longname = OwnThreadName();
   }).join();
   CHECK(shortname == "core");
   CHECK(longname == "a-name-longer-t");
   CHECK(longname.size() == kThreadNameBytesMax);
+}
+
+TEST_CASE("SetThreadName(thread, name) names another thread at once, from its starter") {
+  std::promise<void> release;
+  std::shared_future<void> go = release.get_future().share();
+  std::thread t([go] { go.wait(); });
+  SetThreadName(t, "named-outside");
+  CHECK(ThreadsByName()["named-outside"] == 1);  // before the thread has done anything
+  release.set_value();
+  t.join();
+  CHECK(ThreadsByName()["named-outside"] == 0);
 }
 
 TEST_CASE("NameThreads names every thread of a pool exactly once, and the pool still runs work") {
@@ -57,7 +49,7 @@ TEST_CASE("NameThreads names every thread of a pool exactly once, and the pool s
   std::string seen;
   std::promise<void> done;
   boost::asio::post(pool, [&] {
-    seen = OwnName();
+    seen = OwnThreadName();
     done.set_value();
   });
   done.get_future().wait();

@@ -3,15 +3,13 @@
 // answered per line; a stopped node catches up after restart.
 #include <catch2/catch.hpp>
 
-#include <filesystem>
-#include <fstream>
-#include <map>
-#include <string>
+#include <algorithm>
 #include <thread>
 
 #include "cluster_fixture.h"
 #include "hearth/api/http_server.h"
 #include "hearth/ledger/transaction.h"
+#include "proc_threads.h"
 
 using namespace hearth;
 using hearth::test::Cluster;
@@ -69,19 +67,10 @@ void ExpectSameHeads(Cluster& c) {
 }  // namespace
 
 TEST_CASE("a running node's threads carry the names of their roles") {
-  auto names = [] {
-    std::map<std::string, int> out;
-    for (const auto& e : std::filesystem::directory_iterator("/proc/self/task")) {
-      std::ifstream f(e.path() / "comm");
-      std::string name;
-      std::getline(f, name);
-      ++out[name];
-    }
-    return out;
-  };
+  using test::ThreadsByName;
   Cluster c(1, "names");
   REQUIRE(c.StartNode(0).ok());
-  auto n = names();
+  auto n = ThreadsByName();
   CHECK(n["core"] == 1);
   CHECK(n["p2p"] == 1);
   CHECK(n["gossip-in"] == 1);
@@ -90,7 +79,7 @@ TEST_CASE("a running node's threads carry the names of their roles") {
   CHECK(n["api-io"] == static_cast<int>(api::HttpServerConfig{}.threads));
   CHECK(n["api-handler"] == static_cast<int>(api::HttpServerConfig{}.handler_threads));
   c.StopNode(0);
-  n = names();
+  n = ThreadsByName();
   CHECK(n["core"] == 0);
   CHECK(n["api-handler"] == 0);
 }

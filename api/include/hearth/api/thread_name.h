@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <functional>
 #include <string_view>
+#include <thread>
 
 namespace hearth::api {
 
@@ -13,6 +14,9 @@ inline constexpr size_t kThreadNameBytesMax = 15;
 
 // Names the calling thread.
 void SetThreadName(std::string_view name);
+// Names `thread` from the thread that started it: the name is there when this returns, not
+// only once the new thread has got a core (which, on a loaded machine, can be much later).
+void SetThreadName(std::thread& thread, std::string_view name);
 
 // Names every thread of a pool of exactly `threads` idle threads: posts `threads` tasks with
 // `post`, each of which names its thread and then waits until all have started, so that no
