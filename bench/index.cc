@@ -221,8 +221,12 @@ void ReportPhase(const char* name, uint64_t keys, const Bench::Times& t,
 }
 
 hearth::IndexStats Delta(const hearth::IndexStats& a, const hearth::IndexStats& b) {
-  return {b.nodes_hashed - a.nodes_hashed, b.pages_written - a.pages_written,
-          b.page_reads - a.page_reads, b.cache_hits - a.cache_hits};
+  hearth::IndexStats d;
+  d.nodes_hashed = b.nodes_hashed - a.nodes_hashed;
+  d.pages_written = b.pages_written - a.pages_written;
+  d.page_reads = b.page_reads - a.page_reads;
+  d.cache_hits = b.cache_hits - a.cache_hits;
+  return d;
 }
 
 void RunProofs(Bench& b, const char* label, double raw_ns) {

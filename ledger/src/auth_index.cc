@@ -257,7 +257,7 @@ void AuthIndex::DiscardStaged() {
 
 IndexStats AuthIndex::stats() const {
   IndexStats s = impl_->store.read_stats();
-  s.nodes_hashed = impl_->nodes_hashed;
+  s.nodes_hashed = impl_->nodes_hashed.load(std::memory_order_relaxed);
   return s;
 }
 

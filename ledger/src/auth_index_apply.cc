@@ -114,7 +114,7 @@ AuthIndex::Impl::LeafEntry AuthIndex::Impl::Finish(ApplyCtx* ctx, const Pending&
   }
   v.count = first_seq + (item.end - item.begin);
   ctx->staged_lists.push_back({item.key, first_seq, v.count});
-  ++nodes_hashed;
+  nodes_hashed.fetch_add(1, std::memory_order_relaxed);
   return LeafEntry{item.key, v, IndexLeafHash(suite, item.key, v)};
 }
 
@@ -174,7 +174,7 @@ Hash32 AuthIndex::Impl::PlaceFresh(ApplyCtx* ctx, size_t depth, size_t r, uint32
   const size_t m = SplitByKey(leaves, depth + r);
   const Hash32 left = PlaceFresh(ctx, depth, r + 1, bits * 2, leaves.first(m), out);
   const Hash32 right = PlaceFresh(ctx, depth, r + 1, bits * 2 + 1, leaves.subspan(m), out);
-  ++nodes_hashed;
+  nodes_hashed.fetch_add(1, std::memory_order_relaxed);
   slot.kind = SlotKind::kInternal;  // slots is an array: `slot` is still valid
   return slot.hash = IndexNodeHash(suite, left, right);
 }
@@ -235,7 +235,7 @@ Result<Hash32> AuthIndex::Impl::PlaceRegion(ApplyCtx* ctx, const Page& old, size
   HEARTH_ASSIGN_OR_RETURN(Hash32 right,
                           PlaceRegion(ctx, old, depth, r + 1, bits * 2 + 1,
                                       old_terms.subspan(mt), items.subspan(mi), out));
-  ++nodes_hashed;
+  nodes_hashed.fetch_add(1, std::memory_order_relaxed);
   Slot& slot = out->slots[SlotIndex(r, bits)];
   slot.kind = SlotKind::kInternal;
   return slot.hash = IndexNodeHash(suite, left, right);

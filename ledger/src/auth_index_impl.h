@@ -3,6 +3,7 @@
 // (ApplyBlock). Same thread-safety as AuthIndex.
 #pragma once
 
+#include <atomic>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -88,7 +89,7 @@ struct AuthIndex::Impl {
   mutable std::mutex committed_mu;
   index_internal::VersionState committed_state;
   bool opened = false;
-  uint64_t nodes_hashed = 0;
+  std::atomic<uint64_t> nodes_hashed{0};  // by the writer; read by stats() on any thread
 };
 
 }  // namespace hearth

@@ -355,10 +355,7 @@ Result<NodeStore::PagePtr> NodeStore::LoadPage(const NodePos& pos, const Hash32&
   const std::string key = PageKey(pos);
   std::string v;
   Status s = committed_->Get(key, &v);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    ++page_reads_;
-  }
+  page_reads_[pos.depth / kPageLevels].fetch_add(1, std::memory_order_relaxed);
   if (s.code() == Code::kNotFound) {
     return Status::Corruption("index page " + KeyHex(key) + ": missing");
   }
@@ -426,7 +423,7 @@ Status NodeStore::ScanCommittedList(const Hash32& key, const ListFn& fn) const {
 
 void NodeStore::StagePage(const NodePos& pos, Page page) {
   staged_pages_.insert_or_assign(pos, std::make_shared<const Page>(std::move(page)));
-  ++pages_written_;
+  pages_written_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void NodeStore::StageListEntry(const Hash32& key, uint64_t seq, const IndexListEntry& entry) {
@@ -495,18 +492,18 @@ NodeStore::PagePtr NodeStore::CacheGet(const NodePos& pos) const {
   if (pos.depth < kPageLevels * top_page_levels_) {
     const std::shared_ptr<const TopPage> top = top_[TopIndex(pos)].load(std::memory_order_acquire);
     if (top != nullptr && top->version == pos.version) {
-      cache_hits_.fetch_add(1, std::memory_order_relaxed);
+      CountHit(pos);
       return top->page;
     }
   }
   std::lock_guard<std::mutex> lock(mu_);
   if (auto it = hot_.find(pos); it != hot_.end()) {
-    cache_hits_.fetch_add(1, std::memory_order_relaxed);
+    CountHit(pos);
     return it->second;
   }
   auto it = cold_.find(pos);
   if (it == cold_.end()) return nullptr;
-  cache_hits_.fetch_add(1, std::memory_order_relaxed);
+  CountHit(pos);
   PagePtr page = it->second;
   hot_.insert(cold_.extract(it));  // moves the entry, no allocation
   if (hot_.size() >= std::max<size_t>(1, cache_pages_max_ / 2)) cold_ = std::exchange(hot_, {});
@@ -528,11 +525,20 @@ void NodeStore::CachePut(const NodePos& pos, PagePtr page) const {
 }
 
 IndexStats NodeStore::read_stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
   IndexStats s;
-  s.page_reads = page_reads_;
-  s.cache_hits = cache_hits_.load(std::memory_order_relaxed);
-  s.pages_written = pages_written_;
+  for (size_t level = 0; level < kLevels; ++level) {
+    const uint64_t reads = page_reads_[level].load(std::memory_order_relaxed);
+    const uint64_t hits = cache_hits_[level].load(std::memory_order_relaxed);
+    s.page_reads += reads;
+    s.cache_hits += hits;
+    if (reads != 0 || hits != 0) {
+      s.page_reads_by_level.resize(level + 1, 0);
+      s.cache_hits_by_level.resize(level + 1, 0);
+      s.page_reads_by_level[level] = reads;
+      s.cache_hits_by_level[level] = hits;
+    }
+  }
+  s.pages_written = pages_written_.load(std::memory_order_relaxed);
   return s;
 }
 

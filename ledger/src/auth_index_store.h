@@ -180,7 +180,7 @@ class NodeStore {
   PageMap staged_pages_;
   std::map<uint64_t, NodeRef> staged_roots_;
   std::map<std::pair<Hash32, uint64_t>, IndexListEntry> staged_list_;  // (key, seq) -> entry
-  uint64_t pages_written_ = 0;
+  std::atomic<uint64_t> pages_written_{0};  // written by the writer, read by read_stats
 
   mutable std::mutex mu_;
   // The pages at depths < 4 * top_page_levels_ live in a table indexed by position, one
@@ -201,8 +201,13 @@ class NodeStore {
   // (an approximate LRU with O(1) work per access).
   mutable PageMap hot_;
   mutable PageMap cold_;
-  mutable uint64_t page_reads_ = 0;
-  mutable std::atomic<uint64_t> cache_hits_{0};
+  // Page reads from the KvReader (misses) and cache hits, by page level (depth / 4).
+  static constexpr size_t kLevels = kIndexKeyBits / kPageLevels;
+  void CountHit(const NodePos& pos) const {
+    cache_hits_[pos.depth / kPageLevels].fetch_add(1, std::memory_order_relaxed);
+  }
+  mutable std::array<std::atomic<uint64_t>, kLevels> page_reads_{};
+  mutable std::array<std::atomic<uint64_t>, kLevels> cache_hits_{};
 };
 
 // Computes page->slots from page->terms for a page at (depth, path), checking that the

@@ -259,4 +259,6 @@ std::string BlockStore::LogTileKey(int tile_level, uint64_t tile_index) const {
 std::string BlockStore::LogMetaKey() const { return log_->MetaKey(); }
 std::string BlockStore::IndexRootKey(uint64_t height) const { return index_->RootKey(height); }
 
+IndexStats BlockStore::index_stats() const { return index_->stats(); }
+
 }  // namespace hearth

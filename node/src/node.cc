@@ -15,6 +15,7 @@
 #include "hearth/base/codec.h"
 #include "hearth/consensus/messages.h"
 #include "hearth/consensus/safety_state.h"
+#include "hearth/ledger/db.h"
 #include "hearth/api/console.h"
 #include "hearth/api/tokens.h"
 #include "hearth/api/thread_name.h"
@@ -704,9 +705,29 @@ std::string Node::MetricsText() const {
     }
   }
   if (impl.follower) o << impl.follower->MetricsText();
-  if (impl.replica) {
-    // The replica is owned by the core thread; its counters are read racily as a snapshot
-    // would be: plain integers, monotonically growing.
+  {
+    // Where reads are served from: the index's page cache by page level, then LevelDB's
+    // table files (a block cache miss each, or a compaction's read).
+    const IndexStats ix = store_->index_stats();
+    auto by_level = [&](std::string_view name, std::string_view help, const std::vector<uint64_t>& v) {
+      o << "# HELP " << name << " " << help << "\n# TYPE " << name << " counter\n";
+      for (size_t level = 0; level < v.size(); ++level) {
+        o << name << "{level=\"" << level << "\"} " << v[level] << "\n";
+      }
+    };
+    by_level("hearth_index_page_cache_hits_total",
+             "Index pages found in the page cache, by page level (depth / 4).", ix.cache_hits_by_level);
+    by_level("hearth_index_page_reads_total",
+             "Index pages read from the database (page cache misses), by page level.",
+             ix.page_reads_by_level);
+    const TableReadStats tr = TableReads();
+    auto counter = [&](std::string_view name, std::string_view help, uint64_t v) {
+      o << "# HELP " << name << " " << help << "\n# TYPE " << name << " counter\n" << name << " " << v << "\n";
+    };
+    counter("hearth_db_table_reads_total",
+            "Reads of LevelDB table files by this process: block cache misses and compaction reads.",
+            tr.reads);
+    counter("hearth_db_table_read_bytes_total", "Bytes of those reads.", tr.bytes);
   }
   o << impl.commit_latency.Text("hearth_commit_latency_seconds",
                                 "Time from admission to commit of each transaction.");

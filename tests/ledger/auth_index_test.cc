@@ -589,6 +589,47 @@ TEST_CASE("index applies a block touching each changed path once") {
   CHECK(single.idx.Root() == batch.idx.Root());
 }
 
+TEST_CASE("index counts page reads and cache hits by page level") {
+  const uint64_t seed = 0x1e7e1;
+  INFO("seed " << seed);
+  std::mt19937_64 rng(seed);
+  std::vector<IndexUpdate> base;
+  for (int i = 0; i < 1000; ++i) base.push_back({RandomHash(rng), RandomHash(rng)});
+  Fixture writer(Suite::kEd25519Sha256);
+  Commit(writer.idx, writer.kv, 0, base);
+  // A second index over the same storage starts with a cold cache.
+  AuthIndex reader(Suite::kEd25519Sha256, &writer.kv, "x/");
+  REQUIRE(reader.Open().ok());
+  const IndexStats before = reader.stats();
+  Hash32 root;
+  Result<IndexLookup> first = reader.ProveCommitted(base[3].key, 0, &root);
+  REQUIRE(first.ok());
+  const IndexStats cold = reader.stats();
+  // 1000 random keys: the key's leaf sits ~10 bits deep, so its walk passes pages at levels
+  // 0, 1 and 2 (perhaps 3), each read once from storage.
+  REQUIRE(cold.page_reads_by_level.size() >= 3);
+  CHECK(cold.page_reads_by_level.size() <= 4);
+  for (size_t level = 0; level < cold.page_reads_by_level.size(); ++level) {
+    INFO("level " << level);
+    const uint64_t was = level < before.page_reads_by_level.size() ? before.page_reads_by_level[level] : 0;
+    CHECK(cold.page_reads_by_level[level] - was == (level == 0 ? (was == 0 ? 1u : 0u) : 1u));
+  }
+  uint64_t sum = 0;
+  for (uint64_t n : cold.page_reads_by_level) sum += n;
+  CHECK(sum == cold.page_reads);
+  // The same walk again: every page from the cache, nothing read.
+  REQUIRE(reader.ProveCommitted(base[3].key, 0, &root).ok());
+  const IndexStats warm = reader.stats();
+  CHECK(warm.page_reads == cold.page_reads);
+  REQUIRE(warm.cache_hits_by_level.size() == cold.page_reads_by_level.size());
+  for (size_t level = 0; level < warm.cache_hits_by_level.size(); ++level) {
+    INFO("level " << level);
+    const uint64_t was = level < cold.cache_hits_by_level.size() ? cold.cache_hits_by_level[level] : 0;
+    CHECK(warm.cache_hits_by_level[level] - was == 1);
+  }
+  CHECK(warm.cache_hits - cold.cache_hits == warm.cache_hits_by_level.size());
+}
+
 TEST_CASE("index persists in LevelDB, reverts staged blocks and detects corruption") {
   const Suite suite = GENERATE(Suite::kEd25519Sha256, Suite::kSm2Sm3);
   const uint64_t seed = 0x1e7e1db;

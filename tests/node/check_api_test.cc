@@ -432,4 +432,11 @@ TEST_CASE("access records of checks in a row are gossiped in batches, every one 
     }
     return true;
   }, kWait));
+  // Each check walked the index from its root page: the page cache counted those walks by
+  // level, and the database's table reads are exported beside them.
+  const std::string after = c.node(0).MetricsText();
+  CHECK(MetricValue(after, "hearth_index_page_cache_hits_total{level=\"0\"}") >= kChecks);
+  CHECK(MetricValue(after, "hearth_index_page_reads_total{level=\"0\"}") >= 0);
+  CHECK(MetricValue(after, "hearth_db_table_reads_total") >= 0);
+  CHECK(MetricValue(after, "hearth_db_table_read_bytes_total") >= MetricValue(after, "hearth_db_table_reads_total"));
 }

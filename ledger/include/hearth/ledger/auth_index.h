@@ -179,6 +179,10 @@ struct IndexStats {
   uint64_t pages_written = 0;  // page records staged
   uint64_t page_reads = 0;     // page records read from the KvReader (cache misses)
   uint64_t cache_hits = 0;
+  // The same two by page level (a page at depth d is at level d / 4; the root page is level
+  // 0), up to the deepest level with a nonzero count.
+  std::vector<uint64_t> page_reads_by_level;
+  std::vector<uint64_t> cache_hits_by_level;
 };
 
 class AuthIndex {
@@ -260,6 +264,7 @@ class AuthIndex {
   // The batch failed or was dropped: back to the committed state.
   void DiscardStaged();
 
+  // Safe on any thread, beside the writer (relaxed counts).
   IndexStats stats() const;
 
   // Storage keys, for the store's checks and for tests that corrupt values.

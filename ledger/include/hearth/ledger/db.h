@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -47,6 +48,14 @@ namespace hearth {
 // LevelDB's table cache (max_open_files, 1000) bounds the open files either way.
 // Never destroyed; thread-safe like Env::Default().
 leveldb::Env* DefaultDbEnv();
+// Table-file reads made by the Envs of NewPreadEnv and DefaultDbEnv in this process since it
+// started: each is one LevelDB block (or a table's index, filter or footer) that was not in
+// a block cache, or a read of a compaction. Thread-safe; relaxed counts.
+struct TableReadStats {
+  uint64_t reads = 0;
+  uint64_t bytes = 0;
+};
+TableReadStats TableReads();
 // Most table-file descriptors DefaultDbEnv holds open at once.
 inline constexpr int kPreadFdsMax = 1000;
 // A new Env like DefaultDbEnv that holds at most `fds_max` (>= 0) descriptors open at once

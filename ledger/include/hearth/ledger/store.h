@@ -198,6 +198,8 @@ class BlockStore {
   // not wait for a commit in flight); for entries stored without locations it falls back
   // to the index value and fills root and value too.
   Result<IndexEntry> IndexList(const Hash32& key, uint64_t height) const;
+  // The authenticated index's page cache counters (AuthIndex::stats); any thread, no lock.
+  IndexStats index_stats() const;
 
   // For tests and tools: the raw database and storage keys.
   Db* TEST_db() { return db_.get(); }
