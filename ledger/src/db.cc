@@ -165,6 +165,7 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, const DbOptions& o
   lo.env = default_env ? DefaultDbEnv() : options.env;
   lo.write_buffer_size = options.write_buffer_bytes;
   lo.block_size = options.block_bytes;
+  lo.compression = options.compress_blocks ? leveldb::kSnappyCompression : leveldb::kNoCompression;
   lo.block_cache = db->cache_.get();
   lo.filter_policy = db->filter_.get();
   leveldb::DB* raw = nullptr;

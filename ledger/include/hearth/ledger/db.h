@@ -83,6 +83,13 @@ struct DbOptions {
   // whole block, so smaller blocks make random reads cheaper and each table's in-memory
   // index larger.
   size_t block_bytes = 1024;
+  // Snappy-compress table blocks (LevelDB's default) for tables written from now on; blocks
+  // already written are read either way. Off: the store is mostly hashes, signatures and
+  // ids. In a 10^6-attestation store 87 % of the blocks (90 % of the bytes) did not shrink
+  // by LevelDB's 12.5 % threshold and were written uncompressed after the attempt, and
+  // compression saved 3 % of the disk in all, while every flush and compaction paid for the
+  // attempt on every block (docs/PERFORMANCE.md, session 13).
+  bool compress_blocks = false;
 };
 
 enum class Durability : uint8_t {
