@@ -141,17 +141,8 @@ Bytes BuildExport(const test::Cluster& c, std::vector<Transaction> txs, size_t b
                  txs.begin() + static_cast<ptrdiff_t>(std::min(txs.size(), off + block_txs)));
     auto roots = (*store)->PreviewRoots(b.txs);
     HEARTH_CHECK(roots.ok());
-    b.header.suite = g.suite;
-    b.header.chain_id = g.chain_id;
-    b.header.height = roots->height;
-    b.header.prev_hash = roots->prev_hash;
-    b.header.time_ms = g.genesis_time_ms + roots->height * 1000;
-    b.header.proposer = static_cast<uint16_t>(roots->height % 4);
-    b.header.tx_count = static_cast<uint32_t>(b.txs.size());
-    b.header.tx_root = roots->tx_root;
-    b.header.log_size = roots->log_size;
-    b.header.log_root = roots->log_root;
-    b.header.index_root = roots->index_root;
+    b.header = HeaderFromRoots(*roots, g.suite, g.chain_id, g.genesis_time_ms + roots->height * 1000,
+                               static_cast<uint16_t>(roots->height % 4), static_cast<uint32_t>(b.txs.size()));
     CommitCertificate cert;
     cert.height = b.header.height;
     cert.block_hash = BlockHash(b.header);

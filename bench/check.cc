@@ -539,9 +539,8 @@ int main(int argc, char** argv) {
       Block b;
       // Block times after the whole window, so every consent is valid at the checkpoint.
       const uint64_t time_ms = so.base_time_ms + 400ull * 24 * 3600 * 1000 + r.height * 1000;
-      b.header = {suite, std::string(kChain), r.height, r.prev_hash, time_ms,
-                  static_cast<uint16_t>(r.height % 4), static_cast<uint32_t>(n), r.tx_root,
-                  r.log_size, r.log_root, r.index_root};
+      b.header = HeaderFromRoots(r, suite, std::string(kChain), time_ms,
+                                 static_cast<uint16_t>(r.height % 4), static_cast<uint32_t>(n));
       b.txs = std::move(txs);
       CommitCertificate c;
       c.height = b.header.height;

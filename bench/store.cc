@@ -188,9 +188,9 @@ std::vector<Block> BuildBlocks(const std::string& path, const Hash32& genesis,
     const BlockRoots r = Must(scratch->PreviewRoots(block_txs), "preview roots");
     preview->Add(std::chrono::steady_clock::now() - t0);
     Block b;
-    b.header = {Suite::kEd25519Sha256, std::string(kChain), r.height, r.prev_hash, kTimeMs + r.height * 1000,
-                static_cast<uint16_t>(r.height % kMembers), static_cast<uint32_t>(block_txs.size()),
-                r.tx_root, r.log_size, r.log_root, r.index_root};
+    b.header = HeaderFromRoots(r, Suite::kEd25519Sha256, std::string(kChain), kTimeMs + r.height * 1000,
+                               static_cast<uint16_t>(r.height % kMembers),
+                               static_cast<uint32_t>(block_txs.size()));
     b.txs = std::move(block_txs);
     certs->push_back(Certify(b.header, members));
     Must(scratch->CommitBlock(b, certs->back()), "scratch commit");  // advance the scratch head

@@ -92,18 +92,10 @@ consensus::Value Node::Impl::ProposeValue(consensus::Height height) {
     HEARTH_CHECK(ph.ok());
     parent_time = ph->time_ms;
   }
+  HEARTH_CHECK(roots->height == height);
   Block b;
-  b.header.suite = genesis.suite;
-  b.header.chain_id = genesis.chain_id;
-  b.header.height = height;
-  b.header.prev_hash = roots->prev_hash;
-  b.header.time_ms = std::max(NowMs(), parent_time);
-  b.header.proposer = *self;
-  b.header.tx_count = static_cast<uint32_t>(txs.size());
-  b.header.tx_root = roots->tx_root;
-  b.header.log_size = roots->log_size;
-  b.header.log_root = roots->log_root;
-  b.header.index_root = roots->index_root;
+  b.header = HeaderFromRoots(*roots, genesis.suite, genesis.chain_id, std::max(NowMs(), parent_time),
+                             *self, static_cast<uint32_t>(txs.size()));
   b.txs = std::move(txs);
   HEARTH_CHECK(Validate(b).ok());
   consensus::Value v{EncodeBlock(b), BlockHash(b.header)};

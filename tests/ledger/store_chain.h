@@ -76,17 +76,9 @@ class TestChain {
 
   Block MakeBlock(const BlockRoots& roots, std::vector<Transaction> txs) {
     Block b;
-    b.header.suite = suite_;
-    b.header.chain_id = chain_id_;
-    b.header.height = roots.height;
-    b.header.prev_hash = roots.prev_hash;
-    b.header.time_ms = kChainTimeMs + roots.height * 1000;
-    b.header.proposer = static_cast<uint16_t>(roots.height % kChainMembers);
-    b.header.tx_count = static_cast<uint32_t>(txs.size());
-    b.header.tx_root = roots.tx_root;
-    b.header.log_size = roots.log_size;
-    b.header.log_root = roots.log_root;
-    b.header.index_root = roots.index_root;
+    b.header = HeaderFromRoots(roots, suite_, chain_id_, kChainTimeMs + roots.height * 1000,
+                               static_cast<uint16_t>(roots.height % kChainMembers),
+                               static_cast<uint32_t>(txs.size()));
     b.txs = std::move(txs);
     return b;
   }

@@ -75,17 +75,9 @@ class ChainMaker {
     auto roots = store_->PreviewRoots(txs);
     REQUIRE(roots.ok());
     Block b;
-    b.header.suite = c_.genesis().suite;
-    b.header.chain_id = c_.genesis().chain_id;
-    b.header.height = roots->height;
-    b.header.prev_hash = roots->prev_hash;
-    b.header.time_ms = c_.genesis().genesis_time_ms + roots->height * 1000;
-    b.header.proposer = static_cast<uint16_t>(roots->height % 4);
-    b.header.tx_count = static_cast<uint32_t>(txs.size());
-    b.header.tx_root = roots->tx_root;
-    b.header.log_size = roots->log_size;
-    b.header.log_root = roots->log_root;
-    b.header.index_root = roots->index_root;
+    b.header = HeaderFromRoots(*roots, c_.genesis().suite, c_.genesis().chain_id,
+                               c_.genesis().genesis_time_ms + roots->height * 1000,
+                               static_cast<uint16_t>(roots->height % 4), static_cast<uint32_t>(txs.size()));
     b.txs = std::move(txs);
     const CommitCertificate cert = Certify(b.header);
     REQUIRE(store_->CommitBlock(b, cert).ok());

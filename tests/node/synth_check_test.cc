@@ -193,9 +193,8 @@ District MakeDistrict(Suite suite, size_t households, uint64_t seed, LogOrder or
     Block b;
     // Block times after the window and its feeds, so every consent is valid at the head.
     d.head_time_ms = so.base_time_ms + 400ULL * 24 * 3600 * 1000 + r.height * 1000;
-    b.header = {suite,        d.chain_id,   r.height,       r.prev_hash,
-                d.head_time_ms, static_cast<uint16_t>(r.height % 4),
-                static_cast<uint32_t>(n), r.tx_root, r.log_size, r.log_root, r.index_root};
+    b.header = HeaderFromRoots(r, suite, d.chain_id, d.head_time_ms, static_cast<uint16_t>(r.height % 4),
+                               static_cast<uint32_t>(n));
     b.txs = std::move(txs);
     CommitCertificate c;
     c.height = b.header.height;

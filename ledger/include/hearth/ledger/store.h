@@ -105,6 +105,26 @@ struct BlockRoots {
   Hash32 index_root;
 };
 
+// The header of the block these roots were previewed for (PreviewRoots over its
+// `tx_count` transactions): height, prev_hash and the four roots from `roots`, the rest as
+// given. The one place a header is assembled from roots (proposer, tests, benchmarks).
+inline BlockHeader HeaderFromRoots(const BlockRoots& roots, Suite suite, std::string chain_id,
+                                   uint64_t time_ms, uint16_t proposer, uint32_t tx_count) {
+  BlockHeader h;
+  h.suite = suite;
+  h.chain_id = std::move(chain_id);
+  h.height = roots.height;
+  h.prev_hash = roots.prev_hash;
+  h.time_ms = time_ms;
+  h.proposer = proposer;
+  h.tx_count = tx_count;
+  h.tx_root = roots.tx_root;
+  h.log_size = roots.log_size;
+  h.log_root = roots.log_root;
+  h.index_root = roots.index_root;
+  return h;
+}
+
 struct StoredTx {
   Transaction tx;
   TxLocation location;
