@@ -664,8 +664,16 @@ std::string Node::MetricsText() const {
   const Impl& impl = *impl_;
   const ChainHead head = store_->head();
   std::ostringstream o;
+  auto header = [&](std::string_view name, std::string_view help, std::string_view type) {
+    o << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
+  };
   auto gauge = [&](std::string_view name, std::string_view help, auto v) {
-    o << "# HELP " << name << " " << help << "\n# TYPE " << name << " gauge\n" << name << " " << v << "\n";
+    header(name, help, "gauge");
+    o << name << " " << v << "\n";
+  };
+  auto counter = [&](std::string_view name, std::string_view help, uint64_t v) {
+    header(name, help, "counter");
+    o << name << " " << v << "\n";
   };
   gauge("hearth_height", "Height of the last committed block.", head.height);
   gauge("hearth_log_size", "Transactions in the global Merkle log.", head.log_size);
@@ -702,7 +710,7 @@ std::string Node::MetricsText() const {
     // table files (a block cache miss each, or a compaction's read).
     const IndexStats ix = store_->index_stats();
     auto by_level = [&](std::string_view name, std::string_view help, const std::vector<uint64_t>& v) {
-      o << "# HELP " << name << " " << help << "\n# TYPE " << name << " counter\n";
+      header(name, help, "counter");
       for (size_t level = 0; level < v.size(); ++level) {
         o << name << "{level=\"" << level << "\"} " << v[level] << "\n";
       }
@@ -713,9 +721,6 @@ std::string Node::MetricsText() const {
              "Index pages read from the database (page cache misses), by page level.",
              ix.page_reads_by_level);
     const TableReadStats tr = TableReads();
-    auto counter = [&](std::string_view name, std::string_view help, uint64_t v) {
-      o << "# HELP " << name << " " << help << "\n# TYPE " << name << " counter\n" << name << " " << v << "\n";
-    };
     counter("hearth_db_table_reads_total",
             "Reads of LevelDB table files by this process: block cache misses and compaction reads.",
             tr.reads);
