@@ -24,6 +24,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "ed25519.h"
 #include "hearth/base/check.h"
 #include "hearth/ledger/crypto.h"
 
@@ -261,6 +262,10 @@ Result<std::string> BioText(BIO* bio) {
 
 struct PublicKey::Impl {
   PkeyPtr pkey;
+  // ed25519-sha256: the decoded key, when its 32 bytes are the canonical encoding of a point
+  // (OpenSSL's import does not check); a key that is not verifies nothing.
+  bool ed_point_ok = false;
+  ed25519::Point ed_point{};
 };
 
 struct PrivateKey::Impl {
@@ -279,6 +284,7 @@ Result<PublicKey> PublicKey::FromRaw(Suite suite, ByteView raw) {
     impl->pkey.reset(EVP_PKEY_new_raw_public_key_ex(nullptr, "ED25519", nullptr, raw.data(),
                                                     raw.size()));
     if (impl->pkey == nullptr) return OpenSslFailure("Ed25519 public key import");
+    impl->ed_point_ok = ed25519::Decode(raw.data(), &impl->ed_point);
   } else {
     if (raw.size() != kSm2PointBytes || raw[0] != kUncompressedTag) {
       return Status::InvalidArgument("SM2 public key must be the 65-byte uncompressed point "
@@ -321,12 +327,74 @@ Status PublicKey::Verify(std::string_view context, std::string_view chain_id, By
   if (impl_ == nullptr) return Status::InvalidArgument("public key is empty");
   HEARTH_RETURN_IF_ERROR(CheckDomain(context, chain_id));
   Bytes tbs = SigningBytes(context, chain_id, message);
-  return VerifyWith(suite_, impl_->pkey.get(), tbs, signature);
+  return VerifySigned(tbs, signature);
+}
+
+Status PublicKey::VerifySigned(ByteView tbs, ByteView signature) const {
+  HEARTH_CHECK(impl_ != nullptr);
+  if (suite_ != Suite::kEd25519Sha256) return VerifyWith(suite_, impl_->pkey.get(), tbs, signature);
+  HEARTH_RETURN_IF_ERROR(CheckSignatureShape(suite_, signature));
+  if (!impl_->ed_point_ok) {
+    return Status::VerifyFailed("ed25519 public key is not the canonical encoding of a curve point");
+  }
+  Status st = VerifyWith(suite_, impl_->pkey.get(), tbs, signature);
+  if (st.ok() || st.code() != Code::kVerifyFailed) return st;
+  // OpenSSL checks [S]B = R + [k]A exactly. RFC 8032's equation multiplies by the cofactor,
+  // and so accepts what differs from that by a small-order point (a crafted R); the batch
+  // check can only be exact with the cofactor, so every path answers with it.
+  ed25519::Item item;
+  item.key = &impl_->ed_point;
+  item.key_raw = raw_.data();
+  item.message = tbs;
+  item.signature = signature.data();
+  if (ed25519::VerifyOne(item)) return Status::Ok();
+  return st;
 }
 
 Status TEST_VerifyRaw(const PublicKey& key, ByteView message, ByteView signature) {
   if (key.impl_ == nullptr) return Status::InvalidArgument("public key is empty");
-  return VerifyWith(key.suite_, key.impl_->pkey.get(), message, signature);
+  return key.VerifySigned(message, signature);
+}
+
+std::vector<Status> VerifyBatch(std::span<const SignatureCheck> checks) {
+  std::vector<Status> results(checks.size());
+  // The ed25519 checks that are well-formed go into one batch; the rest are checked alone
+  // (which also gives the malformed ones their precise error).
+  std::vector<size_t> batched;
+  std::vector<Bytes> prefixes;
+  std::vector<ed25519::Item> items;
+  std::vector<size_t> alone;
+  batched.reserve(checks.size());
+  items.reserve(checks.size());
+  prefixes.reserve(checks.size());
+  for (size_t i = 0; i < checks.size(); ++i) {
+    const SignatureCheck& c = checks[i];
+    const PublicKey* key = c.key;
+    if (key == nullptr || key->impl_ == nullptr || key->suite_ != Suite::kEd25519Sha256 ||
+        !key->impl_->ed_point_ok || !CheckDomain(c.context, c.chain_id).ok() ||
+        c.signature.size() != kEd25519SignatureBytes) {
+      alone.push_back(i);
+      continue;
+    }
+    prefixes.push_back(SigningBytes(c.context, c.chain_id, ByteView()));
+    ed25519::Item item;
+    item.key = &key->impl_->ed_point;
+    item.key_raw = key->raw_.data();
+    item.message = c.message;
+    item.signature = c.signature.data();
+    items.push_back(item);
+    batched.push_back(i);
+  }
+  for (size_t k = 0; k < items.size(); ++k) items[k].prefix = prefixes[k];
+  if (!items.empty() && !ed25519::VerifyBatch(items)) {
+    alone.insert(alone.end(), batched.begin(), batched.end());
+  }
+  for (size_t i : alone) {
+    const SignatureCheck& c = checks[i];
+    results[i] = c.key == nullptr ? Status::InvalidArgument("no public key to verify with")
+                                  : c.key->Verify(c.context, c.chain_id, c.message, c.signature);
+  }
+  return results;
 }
 
 // ---- PrivateKey ------------------------------------------------------------------------

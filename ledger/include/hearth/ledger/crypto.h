@@ -14,8 +14,10 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "hearth/base/bytes.h"
 #include "hearth/base/status.h"
@@ -52,6 +54,24 @@ Hash32 SuiteHmac(Suite suite, ByteView key, ByteView data);
 // Bytes a signature covers. REQUIRES: context and chain_id no longer than their maxima.
 Bytes SigningBytes(std::string_view context, std::string_view chain_id, ByteView message);
 
+class PublicKey;
+
+// One signature to check with VerifyBatch: what PublicKey::Verify takes, by reference.
+struct SignatureCheck {
+  const PublicKey* key = nullptr;
+  std::string_view context;
+  std::string_view chain_id;
+  ByteView message;
+  ByteView signature;
+};
+
+// results[i] is exactly what checks[i].key->Verify(context, chain_id, message, signature)
+// returns. ed25519-sha256 signatures are first checked together, with one random linear
+// combination of their equations (ledger/src/ed25519.h); only when that fails is each one
+// checked alone, so an invalid signature costs the batch and then its own check. SM2
+// signatures are always checked one by one.
+std::vector<Status> VerifyBatch(std::span<const SignatureCheck> checks);
+
 // A public key of one suite, held as its raw encoding:
 //  - ed25519-sha256: the 32-byte RFC 8032 public key;
 //  - sm2-sm3: the 65-byte uncompressed SM2 point 0x04 ‖ X ‖ Y.
@@ -68,7 +88,10 @@ class PublicKey {
   Hash32 Id() const;
 
   // OK, or VerifyFailed (wrong signature / tampered bytes / other context), or
-  // InvalidArgument for a malformed signature.
+  // InvalidArgument for a malformed signature. ed25519-sha256: RFC 8032 §5.1.7's cofactored
+  // equation with canonical encodings of A and R (ledger/src/ed25519.h); OpenSSL checks the
+  // cofactorless one first, and only a signature it refuses is checked again with the
+  // cofactor, so honest signatures cost what OpenSSL costs.
   Status Verify(std::string_view context, std::string_view chain_id, ByteView message,
                 ByteView signature) const;
 
@@ -76,9 +99,12 @@ class PublicKey {
     return a.suite_ == b.suite_ && a.raw_ == b.raw_;
   }
   friend Status TEST_VerifyRaw(const PublicKey& key, ByteView message, ByteView signature);
+  friend std::vector<Status> VerifyBatch(std::span<const SignatureCheck> checks);
 
  private:
   struct Impl;
+  // Verify after the domain checks: `tbs` is the whole signed byte string.
+  Status VerifySigned(ByteView tbs, ByteView signature) const;
   Suite suite_ = Suite::kEd25519Sha256;
   Bytes raw_;
   std::shared_ptr<const Impl> impl_;  // parsed EVP_PKEY, shared read-only
