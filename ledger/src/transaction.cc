@@ -4,6 +4,8 @@
 #include <array>
 #include <string>
 
+#include "hearth/base/check.h"
+
 namespace hearth {
 
 namespace {
@@ -219,7 +221,8 @@ Bytes Transaction::Encode() const {
   return w.Take();
 }
 
-Status Transaction::VerifySignature(const PublicKey& key) const {
+// The checks VerifySignature makes before the signature itself.
+Status Transaction::CheckSigner(const PublicKey& key) const {
   if (key.suite() != body_.suite) {
     return Status::InvalidArgument("transaction: verifying key is of suite " +
                                    std::string(SuiteName(key.suite())) + ", transaction of " +
@@ -229,7 +232,33 @@ Status Transaction::VerifySignature(const PublicKey& key) const {
     return Status::VerifyFailed("transaction: key " + key.Id().Hex() +
                                 " is not the signer " + body_.signer.Hex());
   }
+  return Status::Ok();
+}
+
+Status Transaction::VerifySignature(const PublicKey& key) const {
+  HEARTH_RETURN_IF_ERROR(CheckSigner(key));
   return key.Verify(SigningContext(kind()), body_.chain_id, body_bytes_, signature_);
+}
+
+std::vector<Status> Transaction::VerifySignatures(std::span<const Transaction* const> txs,
+                                                  std::span<const PublicKey* const> keys) {
+  HEARTH_CHECK(txs.size() == keys.size());
+  std::vector<Status> out(txs.size());
+  std::vector<SignatureCheck> checks;
+  std::vector<size_t> at;
+  checks.reserve(txs.size());
+  at.reserve(txs.size());
+  for (size_t i = 0; i < txs.size(); ++i) {
+    const Transaction& tx = *txs[i];
+    out[i] = tx.CheckSigner(*keys[i]);
+    if (!out[i].ok()) continue;
+    checks.push_back(SignatureCheck{keys[i], SigningContext(tx.kind()), tx.body_.chain_id,
+                                    tx.body_bytes_, tx.signature_});
+    at.push_back(i);
+  }
+  std::vector<Status> verified = VerifyBatch(checks);
+  for (size_t k = 0; k < at.size(); ++k) out[at[k]] = std::move(verified[k]);
+  return out;
 }
 
 }  // namespace hearth

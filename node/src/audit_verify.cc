@@ -690,18 +690,25 @@ class AuditPool {
     const BlockSlot& s = *job.slot;
     if (s.height > first_bad_height()) return;  // a problem earlier in the log: not needed
     const double cpu0 = ThreadCpuSeconds();
-    uint64_t n = 0;
+    // One batch (Transaction::VerifySignatures); the first bad signature of the job is
+    // reported.
+    std::vector<const Transaction*> txs;
+    std::vector<const PublicKey*> keys;
     for (uint32_t i = job.begin; i < job.end; ++i) {
-      const Transaction& tx = s.block.txs[i];
-      Status st = tx.VerifySignature(*s.keys[i]);
-      ++n;
+      txs.push_back(&s.block.txs[i]);
+      keys.push_back(s.keys[i]);
+    }
+    const std::vector<Status> verified = Transaction::VerifySignatures(txs, keys);
+    for (uint32_t i = job.begin; i < job.end; ++i) {
+      const Status& st = verified[i - job.begin];
       if (!st.ok()) {
+        const Transaction& tx = s.block.txs[i];
         Report(s.height, i, AtHeight(s.height) + ": tx " + std::to_string(i) + " (id " +
                                 ShortHex(tx.id()) + "): signature: " + st.message());
         break;
       }
     }
-    signatures_.fetch_add(n);
+    signatures_.fetch_add(job.end - job.begin);
     AddCpu(ThreadCpuSeconds() - cpu0);
   }
 
@@ -723,7 +730,7 @@ class AuditPool {
 // Transactions per signature job; most signatures queued before the caller helps; blocks
 // read ahead of stage 2 (per thread, and in raw bytes: at least one block is always
 // allowed); threads.
-constexpr uint32_t kJobTxs = 32;
+constexpr uint32_t kJobTxs = 128;  // one batch of Transaction::VerifySignatures
 constexpr size_t kQueuedSigsPerThread = 4096;
 constexpr size_t kQueuedSigsMax = 65536;
 constexpr size_t kLookaheadBlocksPerThread = 2;

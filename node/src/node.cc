@@ -167,11 +167,13 @@ Status Node::Impl::CheckBlock(consensus::Height height, const Block& b) {
     }
     reg.Apply(tx, head.log_size + i);
   }
-  std::vector<Status> results(to_verify.size());
-  ParallelFor(verify_pool, workers, to_verify.size(), [&](size_t k) {
-    const size_t i = to_verify[k];
-    results[k] = b.txs[i].VerifySignature(keys[i]);
-  });
+  std::vector<const Transaction*> txs;
+  std::vector<const PublicKey*> tx_keys;
+  for (size_t i : to_verify) {
+    txs.push_back(&b.txs[i]);
+    tx_keys.push_back(&keys[i]);
+  }
+  const std::vector<Status> results = VerifyInBatches(verify_pool, workers, txs, tx_keys);
   for (size_t k = 0; k < results.size(); ++k) {
     if (!results[k].ok()) {
       return Status::VerifyFailed("block.txs[" + std::to_string(to_verify[k]) +

@@ -145,12 +145,21 @@ std::vector<SubmitOutcome> Node::Impl::Admit(std::vector<Result<Transaction>> li
     candidates.resize(fit);
   }
   std::vector<Status> verified(candidates.size());
-  ParallelFor(verify_pool, workers, candidates.size(), [&](size_t k) {
-    const size_t i = candidates[k];
-    // Verified already in a block we validated (it came in a proposal before its gossip).
-    if (verified_outside_pool.Contains(*lines[i])) return;
-    verified[k] = lines[i]->VerifySignature(keys[i]);
-  });
+  {
+    std::vector<size_t> to_verify;
+    std::vector<const Transaction*> txs;
+    std::vector<const PublicKey*> tx_keys;
+    for (size_t k = 0; k < candidates.size(); ++k) {
+      const size_t i = candidates[k];
+      // Verified already in a block we validated (it came in a proposal before its gossip).
+      if (verified_outside_pool.Contains(*lines[i])) continue;
+      to_verify.push_back(k);
+      txs.push_back(&*lines[i]);
+      tx_keys.push_back(&keys[i]);
+    }
+    std::vector<Status> got = VerifyInBatches(verify_pool, workers, txs, tx_keys);
+    for (size_t j = 0; j < to_verify.size(); ++j) verified[to_verify[j]] = std::move(got[j]);
+  }
   std::vector<Transaction> accepted;
   const uint64_t now = NowMs();
   {

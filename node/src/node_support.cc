@@ -4,12 +4,13 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <memory>
 
-#include "hearth/node/node.h"
 #include "hearth/node/log.h"
+#include "hearth/node/node.h"
 #include "node_internal.h"
 
 namespace hearth::node {
@@ -36,6 +37,26 @@ uint64_t NowMs() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                    std::chrono::system_clock::now().time_since_epoch())
                                    .count());
+}
+
+std::vector<Status> VerifyInBatches(asio::thread_pool& pool, size_t workers,
+                                    std::span<const Transaction* const> txs,
+                                    std::span<const PublicKey* const> keys) {
+  HEARTH_CHECK(txs.size() == keys.size());
+  const size_t n = txs.size();
+  std::vector<Status> out(n);
+  if (n == 0) return out;
+  const size_t per_worker = (n + std::max<size_t>(workers, 1) - 1) / std::max<size_t>(workers, 1);
+  const size_t batch = std::clamp<size_t>(per_worker, 1, kVerifyBatchMax);
+  const size_t batches = (n + batch - 1) / batch;
+  ParallelFor(pool, workers, batches, [&](size_t b) {
+    const size_t begin = b * batch;
+    const size_t len = std::min(batch, n - begin);
+    std::vector<Status> got = Transaction::VerifySignatures(txs.subspan(begin, len),
+                                                            keys.subspan(begin, len));
+    for (size_t k = 0; k < len; ++k) out[begin + k] = std::move(got[k]);
+  });
+  return out;
 }
 
 void ParallelFor(asio::thread_pool& pool, size_t workers, size_t n,

@@ -19,9 +19,11 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "hearth/base/bytes.h"
 #include "hearth/base/status.h"
@@ -106,6 +108,11 @@ class Transaction {
   // (wrong key, tampered bytes, other chain or context), InvalidArgument for a key of
   // another suite.
   Status VerifySignature(const PublicKey& key) const;
+  // VerifySignature of many: the result i is txs[i]->VerifySignature(*keys[i]). The
+  // ed25519-sha256 signatures are checked together (crypto.h VerifyBatch), so a batch of
+  // honest ones costs a fraction of checking them one by one.
+  static std::vector<Status> VerifySignatures(std::span<const Transaction* const> txs,
+                                              std::span<const PublicKey* const> keys);
 
   friend bool operator==(const Transaction& a, const Transaction& b) {
     return a.id_ == b.id_ && a.signature_ == b.signature_;
@@ -114,6 +121,8 @@ class Transaction {
  private:
   Transaction() = default;
   static Result<Transaction> Make(TxBody body, Bytes body_bytes, Bytes signature);
+  // VerifySignature's checks of the key before the signature: its suite, and that it signed.
+  Status CheckSigner(const PublicKey& key) const;
 
   TxBody body_;
   Bytes body_bytes_;
