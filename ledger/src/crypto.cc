@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdio>
@@ -34,6 +35,9 @@ namespace {
 
 constexpr size_t kEd25519KeyBytes = 32;        // raw public key and seed (RFC 8032 §5.1.5)
 constexpr size_t kEd25519SignatureBytes = 64;  // R ‖ S (RFC 8032 §5.1.6)
+// Signatures per batch equation in VerifyBatch: 128 gains 7.4x over one by one, 256 only
+// 7.5x (bench_crypto), and a failing batch costs its signatures one by one.
+constexpr size_t kBatchChunk = 128;
 constexpr size_t kSm2PointBytes = 65;          // 0x04 ‖ X ‖ Y, 32 bytes each
 constexpr uint8_t kUncompressedTag = 0x04;
 // Bound on a PEM text or key file we read: our PEMs are ~250 bytes; anything this large is
@@ -284,7 +288,11 @@ Result<PublicKey> PublicKey::FromRaw(Suite suite, ByteView raw) {
     impl->pkey.reset(EVP_PKEY_new_raw_public_key_ex(nullptr, "ED25519", nullptr, raw.data(),
                                                     raw.size()));
     if (impl->pkey == nullptr) return OpenSslFailure("Ed25519 public key import");
-    impl->ed_point_ok = ed25519::Decode(raw.data(), &impl->ed_point);
+    // A key of small order (8 points) would let anyone sign anything under the cofactored
+    // equation (R = [S]B satisfies it); such a key, like one that is not a point, verifies
+    // nothing.
+    impl->ed_point_ok = ed25519::Decode(raw.data(), &impl->ed_point) &&
+                        !ed25519::HasSmallOrder(impl->ed_point);
   } else {
     if (raw.size() != kSm2PointBytes || raw[0] != kUncompressedTag) {
       return Status::InvalidArgument("SM2 public key must be the 65-byte uncompressed point "
@@ -335,7 +343,8 @@ Status PublicKey::VerifySigned(ByteView tbs, ByteView signature) const {
   if (suite_ != Suite::kEd25519Sha256) return VerifyWith(suite_, impl_->pkey.get(), tbs, signature);
   HEARTH_RETURN_IF_ERROR(CheckSignatureShape(suite_, signature));
   if (!impl_->ed_point_ok) {
-    return Status::VerifyFailed("ed25519 public key is not the canonical encoding of a curve point");
+    return Status::VerifyFailed(
+        "ed25519 public key is not the canonical encoding of a curve point of large order");
   }
   Status st = VerifyWith(suite_, impl_->pkey.get(), tbs, signature);
   if (st.ok() || st.code() != Code::kVerifyFailed) return st;
@@ -386,8 +395,14 @@ std::vector<Status> VerifyBatch(std::span<const SignatureCheck> checks) {
     batched.push_back(i);
   }
   for (size_t k = 0; k < items.size(); ++k) items[k].prefix = prefixes[k];
-  if (!items.empty() && !ed25519::VerifyBatch(items)) {
-    alone.insert(alone.end(), batched.begin(), batched.end());
+  // Chunks of kBatchChunk: a bad signature sends only its own chunk to the checks one by
+  // one, so a request with one bad signature among thousands costs a chunk, not all of them.
+  for (size_t begin = 0; begin < items.size(); begin += kBatchChunk) {
+    const size_t len = std::min(kBatchChunk, items.size() - begin);
+    if (!ed25519::VerifyBatch(std::span<const ed25519::Item>(items).subspan(begin, len))) {
+      alone.insert(alone.end(), batched.begin() + static_cast<ptrdiff_t>(begin),
+                   batched.begin() + static_cast<ptrdiff_t>(begin + len));
+    }
   }
   for (size_t i : alone) {
     const SignatureCheck& c = checks[i];

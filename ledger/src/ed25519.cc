@@ -368,6 +368,7 @@ int Naf5(const uint64_t s[4], int8_t naf[256]) {
 // scalar's digits.
 struct Term {
   Cached table[8];
+  Cached neg_table[8];
   int8_t naf[256];
   int top = -1;
 };
@@ -382,6 +383,7 @@ void Prepare(const Point& p, const uint64_t scalar[4], Term* t) {
     odd = AddCached(odd, p2);
     t->table[j] = ToCached(odd);
   }
+  for (int j = 0; j < 8; ++j) t->neg_table[j] = NegCached(t->table[j]);
 }
 
 // Sum of scalar_i * P_i over the prepared terms.
@@ -396,7 +398,7 @@ Point MultiScalarMul(std::span<const Term> terms) {
       if (d > 0) {
         q = AddCached(q, t.table[d / 2]);
       } else if (d < 0) {
-        q = AddCached(q, NegCached(t.table[-d / 2]));
+        q = AddCached(q, t.neg_table[-d / 2]);
       }
     }
   }
@@ -624,9 +626,15 @@ bool VerifyOne(const Item& item) {
 
 bool VerifyBatch(std::span<const Item> items) {
   if (items.empty()) return true;
+  // False sends the caller to the checks one by one, which is always correct: so a batch too
+  // large for one RAND_bytes call, or a failing random generator, costs time, never a wrong
+  // answer.
+  if (items.size() > kBatchItemsMax) return false;
   std::vector<uint64_t> z(2 * items.size());
-  HEARTH_CHECK(RAND_bytes(reinterpret_cast<unsigned char*>(z.data()),
-                          static_cast<int>(z.size() * sizeof(uint64_t))) == 1);
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(z.data()),
+                 static_cast<int>(z.size() * sizeof(uint64_t))) != 1) {
+    return false;
+  }
   return Equation(items, z);
 }
 

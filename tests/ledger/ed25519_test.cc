@@ -383,3 +383,63 @@ TEST_CASE("VerifyBatch answers exactly what Verify answers, for every kind of ch
   for (const Status& st : VerifyBatch(good)) CHECK(st.ok());
   CHECK(VerifyBatch({}).empty());
 }
+
+TEST_CASE("a public key of small order verifies nothing, though the bare equation would accept "
+          "a forgery under it") {
+  // A = the identity (y = 1) and A = (0, -1) of order 2. For either, R = [S]B with any S
+  // satisfies [8]([S]B - R - [k]A) = 0: anyone could sign anything.
+  std::mt19937_64 rng(7);
+  Bytes identity(32, 0);
+  identity[0] = 1;
+  Bytes order2(32, 0xff);
+  order2[0] = 0xec;
+  order2[31] = 0x7f;
+  for (const Bytes& a_raw : {identity, order2}) {
+    ed25519::Point a;
+    REQUIRE(ed25519::Decode(a_raw.data(), &a));
+    REQUIRE(ed25519::HasSmallOrder(a));
+    Bytes s_bytes = RandomBytes(rng, 32);
+    s_bytes[31] &= 0x0f;  // below 2^252 < L
+    uint8_t r_enc[32];
+    ed25519::Encode(ed25519::ScalarMulBase(s_bytes.data()), r_enc);
+    Bytes msg = SigningBytes("hearth/test/v1", "hearth-test", RandomBytes(rng, 40));
+    Bytes sig(r_enc, r_enc + 32);
+    sig.insert(sig.end(), s_bytes.begin(), s_bytes.end());
+    CHECK(OursVerifies(a_raw, msg, sig));  // the bare equation: forged
+    Result<PublicKey> key = PublicKey::FromRaw(Suite::kEd25519Sha256, a_raw);
+    REQUIRE(key.ok());
+    Status st = TEST_VerifyRaw(*key, msg, sig);
+    CHECK(st.code() == Code::kVerifyFailed);
+    CHECK(st.ToString().find("large order") != std::string::npos);
+    Bytes body(msg.begin() + 1 + 14 + 1 + 11, msg.end());
+    std::vector<SignatureCheck> checks = {
+        SignatureCheck{&*key, "hearth/test/v1", "hearth-test", body, sig}};
+    std::vector<Status> got = VerifyBatch(checks);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].code() == Code::kVerifyFailed);
+  }
+}
+
+TEST_CASE("300 signatures over several batch chunks with one bad: exactly that one fails") {
+  std::mt19937_64 rng(8);
+  Result<PrivateKey> k = PrivateKey::Generate(Suite::kEd25519Sha256);
+  REQUIRE(k.ok());
+  std::vector<Bytes> msgs, sigs;
+  for (int i = 0; i < 300; ++i) {
+    msgs.push_back(RandomBytes(rng, 20 + rng() % 50));
+    Result<Bytes> sig = k->Sign("hearth/test/v1", "hearth-test", msgs.back());
+    REQUIRE(sig.ok());
+    sigs.push_back(*sig);
+  }
+  sigs[257][40] ^= 2;
+  std::vector<SignatureCheck> checks;
+  for (size_t i = 0; i < msgs.size(); ++i) {
+    checks.push_back(SignatureCheck{&k->public_key(), "hearth/test/v1", "hearth-test", msgs[i], sigs[i]});
+  }
+  std::vector<Status> got = VerifyBatch(checks);
+  REQUIRE(got.size() == msgs.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    CAPTURE(i);
+    CHECK(got[i].ok() == (i != 257));
+  }
+}
