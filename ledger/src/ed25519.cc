@@ -38,6 +38,7 @@ constexpr uint64_t kMask51 = (uint64_t{1} << 51) - 1;
 Fe FeSmall(uint64_t x) { return Fe{{x, 0, 0, 0, 0}}; }
 
 // Carries every limb into the next (the top one into limb 0, times 19): limbs < 2^51 + 2^13.
+// Written out: as a loop GCC -O2 keeps it rolled, and batches ran 20 % slower (bench_crypto).
 inline Fe Carry(Fe a) {
   uint64_t c = a.v[0] >> 51;
   a.v[0] &= kMask51;
@@ -368,7 +369,6 @@ int Naf5(const uint64_t s[4], int8_t naf[256]) {
 // scalar's digits.
 struct Term {
   Cached table[8];
-  Cached neg_table[8];
   int8_t naf[256];
   int top = -1;
 };
@@ -383,7 +383,6 @@ void Prepare(const Point& p, const uint64_t scalar[4], Term* t) {
     odd = AddCached(odd, p2);
     t->table[j] = ToCached(odd);
   }
-  for (int j = 0; j < 8; ++j) t->neg_table[j] = NegCached(t->table[j]);
 }
 
 // Sum of scalar_i * P_i over the prepared terms.
@@ -398,7 +397,7 @@ Point MultiScalarMul(std::span<const Term> terms) {
       if (d > 0) {
         q = AddCached(q, t.table[d / 2]);
       } else if (d < 0) {
-        q = AddCached(q, t.neg_table[-d / 2]);
+        q = AddCached(q, NegCached(t.table[-d / 2]));
       }
     }
   }
