@@ -730,7 +730,7 @@ class AuditPool {
 // Transactions per signature job; most signatures queued before the caller helps; blocks
 // read ahead of stage 2 (per thread, and in raw bytes: at least one block is always
 // allowed); threads.
-constexpr uint32_t kJobTxs = 128;  // one batch of Transaction::VerifySignatures
+constexpr uint32_t kJobTxs = kSignatureBatchMax;  // one batch of Transaction::VerifySignatures
 constexpr size_t kQueuedSigsPerThread = 4096;
 constexpr size_t kQueuedSigsMax = 65536;
 constexpr size_t kLookaheadBlocksPerThread = 2;

@@ -62,12 +62,8 @@ class Failpoints {
 void ParallelFor(boost::asio::thread_pool& pool, size_t workers, size_t n,
                  const std::function<void(size_t)>& fn);
 
-// Largest batch of signatures checked together (Transaction::VerifySignatures): past ~128 a
-// batch gains little per signature (bench_crypto), and smaller batches spread over the pool.
-inline constexpr size_t kVerifyBatchMax = 128;
-
-// Transaction::VerifySignatures on `pool`: txs split into batches of at most kVerifyBatchMax,
-// at least one per worker when there are enough. The result i is for txs[i].
+// Transaction::VerifySignatures on `pool`: txs split into batches of at most
+// kSignatureBatchMax (crypto.h), at least one per worker when there are enough. The result i is for txs[i].
 std::vector<Status> VerifyInBatches(boost::asio::thread_pool& pool, size_t workers,
                                     std::span<const Transaction* const> txs,
                                     std::span<const PublicKey* const> keys);

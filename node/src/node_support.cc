@@ -46,8 +46,8 @@ std::vector<Status> VerifyInBatches(asio::thread_pool& pool, size_t workers,
   const size_t n = txs.size();
   std::vector<Status> out(n);
   if (n == 0) return out;
-  const size_t per_worker = (n + std::max<size_t>(workers, 1) - 1) / std::max<size_t>(workers, 1);
-  const size_t batch = std::clamp<size_t>(per_worker, 1, kVerifyBatchMax);
+  const size_t threads = std::max<size_t>(workers, 1);
+  const size_t batch = std::clamp<size_t>((n + threads - 1) / threads, 1, kSignatureBatchMax);
   const size_t batches = (n + batch - 1) / batch;
   ParallelFor(pool, workers, batches, [&](size_t b) {
     const size_t begin = b * batch;

@@ -306,13 +306,12 @@ Status CheckSignatures(const Trust& trust, const Parsed& p) {
     if (!key.ok()) return key.status().Annotate(At("receipt.evidence", i) + ".tx.key_raw");
     keys.emplace(key->Id(), *key);
   }
-  // The signatures are checked in batches of kSignatureChunk in evidence order, and the
-  // first problem is reported as a check one by one would: an earlier chunk is clean when
+  // The signatures are checked in batches of kSignatureBatchMax in evidence order, and the
+  // first problem is reported as a check one by one would: an earlier batch is clean when
   // a later one is looked at, and a bad one ends the work (a receipt with one bad signature
-  // among thousands costs one chunk of single checks, not all of them).
-  constexpr size_t kSignatureChunk = 128;
-  for (size_t begin = 0; begin < p.txs.size(); begin += kSignatureChunk) {
-    const size_t end = std::min(p.txs.size(), begin + kSignatureChunk);
+  // among thousands costs one batch of single checks, not all of them).
+  for (size_t begin = 0; begin < p.txs.size(); begin += kSignatureBatchMax) {
+    const size_t end = std::min(p.txs.size(), begin + kSignatureBatchMax);
     std::vector<const Transaction*> txs;
     std::vector<const PublicKey*> tx_keys;
     std::vector<size_t> signed_at(end - begin, SIZE_MAX);
