@@ -14,7 +14,10 @@
 // client CPU per request and (with --pids) the node's CPU per request: the first pid is the
 // node under load, the sum over all pids covers the other nodes' work too (they commit the
 // access records checks make); node-wait is the time per request the first pid's threads
-// were runnable but had no CPU (run-queue wait from schedstat: the machine's contention). Then, per connection count, the ratios: main p99 / --target-p99-ms,
+// were runnable but had no CPU (run-queue wait from schedstat: the machine's contention).
+// When the node exports hearth_check_cpu_seconds_total (its /metrics, read on a connection of
+// its own at the end of the warm-up and of the step), a `phases` line: the handler's CPU per
+// check by phase (docs/NODE.md "Checks"). Then, per connection count, the ratios: main p99 / --target-p99-ms,
 // main req/s / reference req/s; with --pids, the closed loop's floor (Little's law: the mean
 // latency at N connections is at least N x CPU per request of every process / cores, all
 // processes sharing this machine's cores) and the CPU per request a mean latency of
@@ -311,6 +314,7 @@ struct Shared {
   Clock::time_point warmup_end, deadline;
   std::atomic<uint64_t> next{0}, issued{0};
   bool trace = false;  // record Conn::trace in this step
+  std::string metrics_request;  // GET /metrics, on a connection of its own
 };
 
 // Why an SSL call returned rc <= 0. Callers zero errno before the call.
@@ -516,7 +520,7 @@ bool ParseHead(std::string_view head, const std::string& expect_header, Answer* 
 // One final HTTP/1.1 answer (interim 1xx answers before it are read and skipped). The node
 // always sends Content-Length; chunked answers are refused.
 bool ReadAnswer(Conn& c, const std::string& expect_header, Clock::time_point deadline, Answer* a,
-                std::string* err) {
+                std::string* err, std::string* body = nullptr) {
   constexpr std::string_view kEnd = "\r\n\r\n";
   constexpr size_t kHeaderBytesMax = 64 * 1024;
   for (;;) {
@@ -537,6 +541,7 @@ bool ReadAnswer(Conn& c, const std::string& expect_header, Clock::time_point dea
     }
     a->body_head.assign(c.buf.data() + header_end + kEnd.size(),
                         static_cast<size_t>(std::min<uint64_t>(a->body_bytes, 300)));
+    if (body != nullptr) body->assign(c.buf.data() + header_end + kEnd.size(), static_cast<size_t>(a->body_bytes));
     // One request in flight: nothing should follow, but keep whatever did.
     std::memmove(c.buf.data(), c.buf.data() + total, c.len - total);
     c.len -= total;
@@ -643,6 +648,43 @@ CpuSample SampleCpu(const std::vector<int>& pids) {
   return s;
 }
 
+// The node's handler CPU per check by phase, from its /metrics
+// (hearth_check_cpu_seconds_total{phase=...} and hearth_check_cpu_checks_total; a node that
+// does not export them, or a GET that fails, gives an empty sample).
+struct PhaseSample {
+  double checks = -1;
+  std::vector<std::pair<std::string, double>> seconds;  // by phase, in the order exported
+};
+
+PhaseSample SamplePhases(const Shared& s) {
+  PhaseSample out;
+  Conn c;
+  Open(c, s);
+  if (!c.open()) return out;
+  const int w = SSL_write(c.ssl, s.metrics_request.data(), static_cast<int>(s.metrics_request.size()));
+  if (w != static_cast<int>(s.metrics_request.size())) return out;
+  Answer a;
+  std::string err, text;
+  if (!ReadAnswer(c, "", Clock::now() + std::chrono::milliseconds(s.o->timeout_ms), &a, &err, &text) ||
+      a.status != 200) {
+    return out;
+  }
+  static constexpr std::string_view kChecks = "hearth_check_cpu_checks_total ";
+  static constexpr std::string_view kPhase = "hearth_check_cpu_seconds_total{phase=\"";
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(kChecks, 0) == 0) {
+      out.checks = std::strtod(line.c_str() + kChecks.size(), nullptr);
+    } else if (line.rfind(kPhase, 0) == 0) {
+      const size_t end = line.find("\"} ", kPhase.size());
+      if (end == std::string::npos) continue;
+      out.seconds.emplace_back(line.substr(kPhase.size(), end - kPhase.size()), std::strtod(line.c_str() + end + 3, nullptr));
+    }
+  }
+  return out;
+}
+
 struct StepResult {
   std::string name;
   size_t connections = 0;
@@ -651,6 +693,9 @@ struct StepResult {
   std::string first_error;
   double seconds = 0, rps = 0, mean = 0, p50 = 0, p90 = 0, p99 = 0, max = 0, answer_kb = 0;
   double client_cpu_ms = 0, node_cpu_ms = NAN, all_cpu_ms = NAN, node_wait_ms = NAN;  // per timed request
+  // The node's handler CPU per check by phase over the step (its /metrics), when it has them.
+  double phase_checks = 0;
+  std::vector<std::pair<std::string, double>> phase_ms;
   uint64_t error_count() const {
     uint64_t n = warm_errors;
     for (const auto& [k, v] : errors) n += v;
@@ -682,14 +727,17 @@ StepResult RunStep(std::vector<Conn>& conns, Shared& s) {
   s.warmup_end = start + std::chrono::microseconds(static_cast<int64_t>(o.warmup_s * 1e6));
   s.deadline = s.warmup_end + std::chrono::microseconds(static_cast<int64_t>(o.seconds * 1e6));
   CpuSample before;
-  // The CPU sample at the end of the warm-up.
+  PhaseSample phases_before;
+  // The CPU sample at the end of the warm-up (and the node's phase counters after it).
   std::thread sampler([&] {
     std::this_thread::sleep_until(s.warmup_end);
     before = SampleCpu(o.pids);
+    phases_before = SamplePhases(s);
   });
   RunAll(conns, [&s](Conn& c) { Drive(c, s); });
   sampler.join();
   const CpuSample after = SampleCpu(o.pids);
+  const PhaseSample phases_after = SamplePhases(s);
 
   StepResult r;
   r.name = s.workload->name;
@@ -727,6 +775,14 @@ StepResult RunStep(std::vector<Conn>& conns, Shared& s) {
     r.all_cpu_ms = sum * 1000 / n;
     r.node_wait_ms = (after.first_wait_s - before.first_wait_s) * 1000 / n;
   }
+  if (phases_before.checks >= 0 && phases_after.checks > phases_before.checks &&
+      phases_before.seconds.size() == phases_after.seconds.size()) {
+    r.phase_checks = phases_after.checks - phases_before.checks;
+    for (size_t i = 0; i < phases_after.seconds.size(); ++i) {
+      r.phase_ms.emplace_back(phases_after.seconds[i].first,
+                              (phases_after.seconds[i].second - phases_before.seconds[i].second) * 1000 / r.phase_checks);
+    }
+  }
   return r;
 }
 
@@ -743,6 +799,15 @@ void PrintRow(const Options& o, const StepResult& r) {
               r.p50, r.p90, r.p99, r.max, r.answer_kb, r.client_cpu_ms);
   if (!o.pids.empty()) std::printf(" %7.2f ms %7.2f ms %7.2f ms", r.node_cpu_ms, r.all_cpu_ms, r.node_wait_ms);
   std::printf("\n");
+  if (!r.phase_ms.empty()) {
+    double total = 0;
+    std::printf("phases   %5zu  handler CPU per check (node's /metrics, %.0f checks):", r.connections, r.phase_checks);
+    for (const auto& [phase, ms] : r.phase_ms) {
+      std::printf(" %s %.3f", phase.c_str(), ms);
+      total += ms;
+    }
+    std::printf("; all %.3f ms\n", total);
+  }
   if (r.error_count() > 0) {
     std::printf("  errors:");
     for (const auto& [k, v] : r.errors) std::printf(" %s x %llu;", k.c_str(), static_cast<unsigned long long>(v));
@@ -833,6 +898,7 @@ int main(int argc, char** argv) {
 
   Shared s;
   s.o = &o;
+  s.metrics_request = MakeWorkload(o, "metrics", "GET", "/metrics", {}, "", host_header).requests.at(0);
   s.ctx = ctx.native_handle();
   s.address = address;
   s.port = url->port;

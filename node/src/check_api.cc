@@ -95,6 +95,7 @@ Result<CheckBody> ParseCheckBody(std::string_view text) {
 }
 
 HttpResponse PostCheck(Node& node, const HttpRequest& r) {
+  const uint64_t cpu_start = verify::ThreadCpuNs();
   const std::optional<uint16_t> member = node.member_index();
   if (!member || node.node_signing_key() == nullptr) return JsonError(503, "unavailable", "checks run on member nodes; this node is an observer");
   const PseudonymKey* pkey = node.pseudonym_key();
@@ -158,6 +159,7 @@ HttpResponse PostCheck(Node& node, const HttpRequest& r) {
   access.consent_tx = req.consent;
   access.receipt_hash = outcome->receipt_hash;
   access.access_time_ms = now_ms;
+  const uint64_t access_start = verify::ThreadCpuNs();
   Result<Hash32> access_id = node.RecordAccess(access);
   if (!access_id.ok()) {
     return JsonError(503, "unavailable", "the access record could not be made durable: " + access_id.status().message());
@@ -165,6 +167,15 @@ HttpResponse PostCheck(Node& node, const HttpRequest& r) {
   HttpResponse resp;
   resp.body = std::move(outcome->receipt);
   resp.headers.emplace_back("Hearth-Access-Record", access_id->Hex());
+  // Answered checks only: their handler CPU by phase (/metrics, docs/NODE.md "Checks").
+  Node::CheckCpuSample cpu;
+  cpu.check = outcome->cpu;
+  const uint64_t end = verify::ThreadCpuNs();
+  cpu.access_ns = end - access_start;
+  const uint64_t counted = cpu.check.evidence_ns + cpu.check.proofs_ns + cpu.check.text_ns +
+                           cpu.check.signature_ns + cpu.access_ns;
+  cpu.other_ns = end - cpu_start > counted ? end - cpu_start - counted : 0;
+  node.CountCheckCpu(cpu);
   return resp;
 }
 

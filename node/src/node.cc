@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -613,6 +614,20 @@ Result<Hash32> Node::RecordAccess(const AccessRecord& record) {
   if (!config_.is_voter()) return Status::FailedPrecondition("an observer signs no access records");
   return impl_->checks->RecordAccess(record);
 }
+namespace {
+// The phases of hearth_check_cpu_seconds_total, in Impl::check_cpu_ns's order.
+constexpr std::array<std::string_view, 6> kCheckCpuPhases = {
+    "evidence", "inclusion_proofs", "receipt_text", "receipt_signature", "access_record", "other"};
+}  // namespace
+
+void Node::CountCheckCpu(const CheckCpuSample& sample) {
+  const std::array<uint64_t, 6> ns = {sample.check.evidence_ns, sample.check.proofs_ns,
+                                      sample.check.text_ns,     sample.check.signature_ns,
+                                      sample.access_ns,         sample.other_ns};
+  for (size_t i = 0; i < ns.size(); ++i) impl_->check_cpu_ns[i].fetch_add(ns[i], std::memory_order_relaxed);
+  impl_->check_cpu_checks.fetch_add(1, std::memory_order_relaxed);
+}
+
 verify::ChangeWatch* Node::change_watch() { return impl_->checks->watch(); }
 TokenAdmin* Node::token_admin() { return impl_->tokens.get(); }
 
@@ -727,6 +742,24 @@ std::string Node::MetricsText() const {
             "Reads of LevelDB table files by this process: block cache misses and compaction reads.",
             tr.reads);
     counter("hearth_db_table_read_bytes_total", "Bytes of those reads.", tr.bytes);
+  }
+  {
+    // Where an answered check's handler time goes, measured on its own thread (CPU time, so
+    // the other processes sharing the cores do not count): divide by the checks counted.
+    counter("hearth_check_cpu_checks_total", "Checks answered whose CPU time is in hearth_check_cpu_seconds_total.",
+            impl.check_cpu_checks.load(std::memory_order_relaxed));
+    header("hearth_check_cpu_seconds_total",
+           "CPU time of the handler threads of answered checks, by phase: evidence (index walks and proofs, "
+           "lists, transactions, the engine), inclusion_proofs, receipt_text, receipt_signature (hash and "
+           "signature), access_record (signed, made durable, submitted), other (body, pseudonyms, checkpoint).",
+           "counter");
+    for (size_t i = 0; i < kCheckCpuPhases.size(); ++i) {
+      const uint64_t ns = impl.check_cpu_ns[i].load(std::memory_order_relaxed);
+      char seconds[32];
+      std::snprintf(seconds, sizeof seconds, "%llu.%09llu", static_cast<unsigned long long>(ns / 1'000'000'000u),
+                    static_cast<unsigned long long>(ns % 1'000'000'000u));
+      o << "hearth_check_cpu_seconds_total{phase=\"" << kCheckCpuPhases[i] << "\"} " << seconds << "\n";
+    }
   }
   o << impl.commit_latency.Text("hearth_commit_latency_seconds",
                                 "Time from admission to commit of each transaction.");

@@ -5,6 +5,7 @@
 
 #include <boost/asio.hpp>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -179,6 +180,9 @@ struct Node::Impl : public consensus::Application {
   std::map<std::string, uint64_t> rejected_by_reason;
   std::atomic<uint64_t> accepted_total{0}, duplicate_total{0}, retry_total{0};
   std::atomic<uint64_t> access_gossip_batches{0}, access_gossip_records{0};
+  // Node::CountCheckCpu: answered checks, and their handler CPU nanoseconds by phase.
+  std::atomic<uint64_t> check_cpu_checks{0};
+  std::array<std::atomic<uint64_t>, 6> check_cpu_ns{};
   std::atomic<uint64_t> peer_txs_in{0};
 
   Impl(Node* n)

@@ -395,6 +395,15 @@ static long long MetricValue(const std::string& text, const std::string& name) {
   return -1;
 }
 
+static double MetricDouble(const std::string& text, const std::string& name) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(name + " ", 0) == 0) return std::stod(line.substr(name.size() + 1));
+  }
+  return -1;
+}
+
 TEST_CASE("access records of checks in a row are gossiped in batches, every one of them, and all commit") {
   CheckCluster cc("checkgossip");
   cc.StartAll();
@@ -403,6 +412,8 @@ TEST_CASE("access records of checks in a row are gossiped in batches, every one 
   const std::string before = c.node(0).MetricsText();
   CHECK(MetricValue(before, "hearth_access_gossip_records_total") == 0);
   CHECK(MetricValue(before, "hearth_access_gossip_batches_total") == 0);
+  CHECK(MetricValue(before, "hearth_check_cpu_checks_total") == 0);
+  CHECK(MetricDouble(before, "hearth_check_cpu_seconds_total{phase=\"evidence\"}") == 0);
 
   constexpr int kChecks = 12;
   std::vector<Hash32> access;
@@ -439,4 +450,16 @@ TEST_CASE("access records of checks in a row are gossiped in batches, every one 
   CHECK(MetricValue(after, "hearth_index_page_reads_total{level=\"0\"}") >= 0);
   CHECK(MetricValue(after, "hearth_db_table_reads_total") >= 0);
   CHECK(MetricValue(after, "hearth_db_table_read_bytes_total") >= MetricValue(after, "hearth_db_table_reads_total"));
+  // Each answered check's handler CPU, by phase, on the node that answered it only.
+  CHECK(MetricValue(after, "hearth_check_cpu_checks_total") == kChecks);
+  CHECK(MetricValue(c.node(1).MetricsText(), "hearth_check_cpu_checks_total") == 0);
+  for (const char* phase : {"evidence", "inclusion_proofs", "receipt_text", "receipt_signature", "access_record"}) {
+    INFO(phase);
+    CHECK(MetricDouble(after, std::string("hearth_check_cpu_seconds_total{phase=\"") + phase + "\"}") > 0);
+  }
+  CHECK(MetricDouble(after, "hearth_check_cpu_seconds_total{phase=\"other\"}") >= 0);
+  // A refused check (a body the server cannot parse) is not counted.
+  node::HttpReply bad = cc.Check(0, json{{"household_case", 7}}, cc.caseworker().token);
+  CHECK(bad.status == 400);
+  CHECK(MetricValue(c.node(0).MetricsText(), "hearth_check_cpu_checks_total") == kChecks);
 }

@@ -1,6 +1,7 @@
 // Building a receipt: the reference JSON tree of the body (ReceiptBody, which the verifier
 // uses to name a differing field), BuildReceipt over a StoreEvidence (with the direct writer
 // of receipt_write.cc), and RunCheck (receipt.h; docs/RECEIPT.md).
+#include <ctime>
 #include <string>
 #include <unordered_set>
 #include <utility>
@@ -240,21 +241,39 @@ Result<std::string> BuildViaTree(const ReceiptParts& parts, const PrivateKey& si
 
 }  // namespace
 
+uint64_t ThreadCpuNs() {
+  timespec ts{};
+  if (::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) return 0;
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+
 Result<std::string> BuildReceipt(const Trust& trust, const CheckRequest& request,
                                  const CheckResult& result, StoreEvidence& evidence,
                                  const BlockHeader& header, const CommitCertificate& certificate,
                                  const PrivateKey& signer, uint16_t member,
-                                 Hash32* receipt_hash) {
+                                 Hash32* receipt_hash, CheckCpu* cpu) {
+  // Each part's CPU time goes to `cpu` (if any), also when the part fails.
+  uint64_t mark = cpu != nullptr ? ThreadCpuNs() : 0;
+  auto charge = [&](uint64_t CheckCpu::*part) {
+    if (cpu == nullptr) return;
+    const uint64_t now = ThreadCpuNs();
+    cpu->*part += now - mark;
+    mark = now;
+  };
   GatheredParts g;
-  HEARTH_RETURN_IF_ERROR(Gather(trust, request, result, evidence, header, certificate, member, g));
+  Status gathered = Gather(trust, request, result, evidence, header, certificate, member, g);
+  charge(&CheckCpu::proofs_ns);  // Gather's cost is the inclusion proofs
+  HEARTH_RETURN_IF_ERROR(gathered);
   std::string body;
   size_t signature_at = 0;
-  if (!receipt_internal::WriteReceiptBody(g.parts, &body, &signature_at).ok()) {
-    return BuildViaTree(g.parts, signer, receipt_hash);  // names the exact error
-  }
+  const bool written = receipt_internal::WriteReceiptBody(g.parts, &body, &signature_at).ok();
+  charge(&CheckCpu::text_ns);
+  if (!written) return BuildViaTree(g.parts, signer, receipt_hash);  // names the exact error
   const Hash32 hash = ReceiptBodyHash(trust.suite, body);
   if (receipt_hash != nullptr) *receipt_hash = hash;
-  HEARTH_ASSIGN_OR_RETURN(Bytes signature, SignReceiptHash(signer, trust.chain_id, hash));
+  Result<Bytes> signed_hash = SignReceiptHash(signer, trust.chain_id, hash);
+  charge(&CheckCpu::signature_ns);
+  HEARTH_ASSIGN_OR_RETURN(Bytes signature, std::move(signed_hash));
   // The signed text with "signature" in its canonical place (before "signer"), and a newline.
   static constexpr std::string_view kSignatureKey = "\"signature\":\"";
   std::string text;
@@ -280,15 +299,18 @@ Result<std::string> TEST_ReceiptBodyViaTree(const Trust& trust, const CheckReque
 
 Result<CheckOutcome> RunCheck(const BlockStore& store, uint64_t height, const Trust& trust,
                               CheckRequest request, const PrivateKey& signer, uint16_t member) {
+  const uint64_t start = ThreadCpuNs();
   HEARTH_ASSIGN_OR_RETURN(std::unique_ptr<StoreEvidence> evidence, StoreEvidence::Open(store, height));
   HEARTH_ASSIGN_OR_RETURN(CommitCertificate certificate, store.Certificate(height));
   request.checkpoint_time_ms = evidence->header().time_ms;
+  CheckCpu cpu;
   HEARTH_ASSIGN_OR_RETURN(CheckResult result, Evaluate(trust, request, *evidence));
+  cpu.evidence_ns = ThreadCpuNs() - start;
   Hash32 hash;
   HEARTH_ASSIGN_OR_RETURN(std::string receipt,
                           BuildReceipt(trust, request, result, *evidence, evidence->header(),
-                                       certificate, signer, member, &hash));
-  return CheckOutcome{std::move(result), std::move(receipt), hash};
+                                       certificate, signer, member, &hash, &cpu));
+  return CheckOutcome{std::move(result), std::move(receipt), hash, cpu};
 }
 
 }  // namespace hearth::verify

@@ -38,6 +38,7 @@
 #include "hearth/node/node_config.h"
 #include "hearth/ledger/national_id.h"
 #include "hearth/verify/engine.h"
+#include "hearth/verify/receipt.h"
 #include "hearth/verify/watch.h"
 
 namespace hearth::node {
@@ -113,6 +114,14 @@ class Node {
   // Signs `record` with the node key, makes it durable in the outbox and submits it;
   // returns its id. FailedPrecondition on an observer, IOError when the outbox failed.
   Result<Hash32> RecordAccess(const AccessRecord& record);
+  // Adds one answered check's CPU time (the handler thread's, by phase) to the totals that
+  // /metrics exports as hearth_check_cpu_seconds_total (docs/NODE.md "Checks").
+  struct CheckCpuSample {
+    verify::CheckCpu check;      // RunCheck's parts
+    uint64_t access_ns = 0;      // signing the access record and making it durable
+    uint64_t other_ns = 0;       // the rest of the handler: body, pseudonyms, checkpoint
+  };
+  void CountCheckCpu(const CheckCpuSample& sample);
   // The change watch (every node runs one).
   verify::ChangeWatch* change_watch();
   // The API's principals (node.json's and those issued by admins); null before Start().

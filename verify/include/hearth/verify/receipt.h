@@ -77,6 +77,19 @@ Result<Bytes> SignReceiptHash(const PrivateKey& key, std::string_view chain_id,
 Status VerifyReceiptSignature(const PublicKey& key, std::string_view chain_id,
                               const Hash32& receipt_hash, ByteView signature);
 
+// CPU time of the calling thread (CLOCK_THREAD_CPUTIME_ID, nanoseconds) spent in each part
+// of RunCheck: what a node exports per phase (docs/NODE.md "Checks"), so that where a
+// check's time goes is measured on the server itself, free of the other processes that
+// share its cores. Five clock reads per check.
+struct CheckCpu {
+  uint64_t evidence_ns = 0;   // Evaluate: index walks with their proofs, lists, transactions, the engine
+  uint64_t proofs_ns = 0;     // the inclusion proofs of the evidence (Merkle log tiles)
+  uint64_t text_ns = 0;       // the receipt's canonical JSON text
+  uint64_t signature_ns = 0;  // its hash and the node's signature
+};
+// The calling thread's CPU time so far, in nanoseconds (0 if the clock is unavailable).
+uint64_t ThreadCpuNs();
+
 // The receipt of `result`, a check of `request` evaluated over `evidence` (whose reads it
 // records), at the checkpoint (header, certificate) of evidence.height(), signed by
 // genesis member `member` with its node key `signer`. The text is the receipt's canonical
@@ -84,11 +97,13 @@ Status VerifyReceiptSignature(const PublicKey& key, std::string_view chain_id,
 // is not the evidence's checkpoint, or a key the result lists was not read through
 // `evidence`. When receipt_hash is not null it is set to the hash the node signed
 // (= ReceiptHash(suite, text), computed once while building).
+// When cpu is not null, the calling thread's CPU time of the receipt's three parts is added
+// to its proofs_ns, text_ns and signature_ns.
 Result<std::string> BuildReceipt(const Trust& trust, const CheckRequest& request,
                                  const CheckResult& result, StoreEvidence& evidence,
                                  const BlockHeader& header, const CommitCertificate& certificate,
                                  const PrivateKey& signer, uint16_t member,
-                                 Hash32* receipt_hash = nullptr);
+                                 Hash32* receipt_hash = nullptr, CheckCpu* cpu = nullptr);
 
 // For tests: the canonical text of the body (every member except "signature") of the
 // receipt BuildReceipt makes from the same arguments, built the reference way (an nlohmann
@@ -105,6 +120,7 @@ struct CheckOutcome {
   // ReceiptHash(suite, receipt), the hash BuildReceipt signed (no second pass, no parse):
   // what the check's access record names.
   Hash32 receipt_hash;
+  CheckCpu cpu;
 };
 // Evaluates `request` at block `height` of `store` (request.checkpoint_time_ms is set to
 // that block's time) and builds its receipt. Errors of Evaluate and of the store pass
