@@ -80,7 +80,7 @@ Status VerifyReceiptSignature(const PublicKey& key, std::string_view chain_id,
 // CPU time of the calling thread (CLOCK_THREAD_CPUTIME_ID, nanoseconds) spent in each part
 // of RunCheck: what a node exports per phase (docs/NODE.md "Checks"), so that where a
 // check's time goes is measured on the server itself, free of the other processes that
-// share its cores. Five clock reads per check.
+// share its cores. RunCheck reads the clock six times.
 struct CheckCpu {
   uint64_t evidence_ns = 0;   // Evaluate: index walks with their proofs, lists, transactions, the engine
   uint64_t proofs_ns = 0;     // the inclusion proofs of the evidence (Merkle log tiles)
