@@ -20,7 +20,6 @@
 #include "hearth/node/audit.h"
 
 #include <sys/stat.h>
-#include <time.h>
 
 #include <algorithm>
 #include <array>
@@ -45,6 +44,7 @@
 #include "hearth/ledger/kv.h"
 #include "hearth/ledger/merkle.h"
 #include "hearth/node/chain_rules.h"
+#include "hearth/verify/receipt.h"
 
 namespace hearth::node {
 
@@ -54,11 +54,7 @@ std::string ShortHex(const Hash32& h) { return h.Hex().substr(0, 16) + "…"; }
 
 std::string AtHeight(uint64_t h) { return "height " + std::to_string(h); }
 
-double ThreadCpuSeconds() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
+double ThreadCpuSeconds() { return static_cast<double>(verify::ThreadCpuNs()) * 1e-9; }
 
 uint64_t GetLE(const uint8_t* p, int width) {
   uint64_t v = 0;

@@ -614,14 +614,8 @@ Result<Hash32> Node::RecordAccess(const AccessRecord& record) {
   if (!config_.is_voter()) return Status::FailedPrecondition("an observer signs no access records");
   return impl_->checks->RecordAccess(record);
 }
-namespace {
-// The phases of hearth_check_cpu_seconds_total, in Impl::check_cpu_ns's order.
-constexpr std::array<std::string_view, 6> kCheckCpuPhases = {
-    "evidence", "inclusion_proofs", "receipt_text", "receipt_signature", "access_record", "other"};
-}  // namespace
-
 void Node::CountCheckCpu(const CheckCpuSample& sample) {
-  const std::array<uint64_t, 6> ns = {sample.check.evidence_ns, sample.check.proofs_ns,
+  const std::array<uint64_t, kCheckCpuPhases.size()> ns = {sample.check.evidence_ns, sample.check.proofs_ns,
                                       sample.check.text_ns,     sample.check.signature_ns,
                                       sample.access_ns,         sample.other_ns};
   for (size_t i = 0; i < ns.size(); ++i) impl_->check_cpu_ns[i].fetch_add(ns[i], std::memory_order_relaxed);

@@ -6,6 +6,7 @@
 #include <boost/asio.hpp>
 
 #include <array>
+#include <string_view>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -116,6 +117,11 @@ class GenesisVerifier : public consensus::MemberVerifier {
   std::vector<PublicKey> keys_;
 };
 
+// The phases of hearth_check_cpu_seconds_total (Node::CountCheckCpu), in the order of
+// Impl::check_cpu_ns.
+inline constexpr std::array<std::string_view, 6> kCheckCpuPhases = {
+    "evidence", "inclusion_proofs", "receipt_text", "receipt_signature", "access_record", "other"};
+
 struct Node::Impl : public consensus::Application {
   Node* node;
   NodeConfig& config;
@@ -182,7 +188,7 @@ struct Node::Impl : public consensus::Application {
   std::atomic<uint64_t> access_gossip_batches{0}, access_gossip_records{0};
   // Node::CountCheckCpu: answered checks, and their handler CPU nanoseconds by phase.
   std::atomic<uint64_t> check_cpu_checks{0};
-  std::array<std::atomic<uint64_t>, 6> check_cpu_ns{};
+  std::array<std::atomic<uint64_t>, kCheckCpuPhases.size()> check_cpu_ns{};
   std::atomic<uint64_t> peer_txs_in{0};
 
   Impl(Node* n)

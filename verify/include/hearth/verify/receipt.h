@@ -82,7 +82,8 @@ Status VerifyReceiptSignature(const PublicKey& key, std::string_view chain_id,
 // check's time goes is measured on the server itself, free of the other processes that
 // share its cores. RunCheck reads the clock six times.
 struct CheckCpu {
-  uint64_t evidence_ns = 0;   // Evaluate: index walks with their proofs, lists, transactions, the engine
+  uint64_t evidence_ns = 0;   // the checkpoint opened, then Evaluate: index walks with their
+                              // proofs, lists, transactions, the engine
   uint64_t proofs_ns = 0;     // the inclusion proofs of the evidence (Merkle log tiles)
   uint64_t text_ns = 0;       // the receipt's canonical JSON text
   uint64_t signature_ns = 0;  // its hash and the node's signature
